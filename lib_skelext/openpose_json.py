@@ -1,0 +1,314 @@
+"""OpenPose JSON as ControlNet and the openpose editors write and read it.
+
+Format: ``{"people": [{"pose_keypoints_2d": [x, y, c] * 18, "face_keypoints_2d":
+[...], "hand_left_keypoints_2d": [...], "hand_right_keypoints_2d": [...]}],
+"animals": [], "canvas_width": W, "canvas_height": H}``.
+
+* Missing points are ``[0, 0, 0]``; completed points are written as
+  ``[x, y, 1.0]`` so every reader draws them (ControlNet drops c < 1). Which
+  points were completed, and the model's confidence, go in the extra
+  per-person key ``"skelext"`` that other readers ignore.
+* Coordinates are pixels or 0..1. The reader guesses only when not told: a
+  file is normalised when every present coordinate lies in [-1, 2] (not
+  ControlNet's [0, 1], which completed off-canvas points would break).
+* Reading then writing loses nothing: unknown keys, animals and every point
+  that was not changed are written back exactly as read.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from .errors import SkelextError
+from .pose import N_BODY, N_HAND, Person, PoseFrame, Source
+
+BODY_KEY = "pose_keypoints_2d"
+FACE_KEY = "face_keypoints_2d"
+LEFT_KEY = "hand_left_keypoints_2d"
+RIGHT_KEY = "hand_right_keypoints_2d"
+SKELEXT_KEY = "skelext"
+_PART_KEYS = (BODY_KEY, FACE_KEY, LEFT_KEY, RIGHT_KEY)
+_PART_ATTRS = {FACE_KEY: "face", LEFT_KEY: "hand_left", RIGHT_KEY: "hand_right"}
+
+MAX_PEOPLE = 1000
+MAX_FACE_POINTS = 200
+#: Normalised files have every present coordinate within this range.
+_NORMALIZED_RANGE = (-1.0, 2.0)
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SkelextError(f"{where}: expected a number, got {type(value).__name__} {str(value)[:20]!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise SkelextError(f"{where}: numbers must be finite, got {value}")
+    return number
+
+
+def _points(values: Any, where: str, count: Optional[int]) -> Optional[np.ndarray]:
+    """A flat [x, y, c, ...] list -> (n, 3) float64, or None for null / []."""
+    if values is None:
+        return None
+    if not isinstance(values, list):
+        raise SkelextError(f"{where}: expected a list of numbers or null, got {type(values).__name__}")
+    if not values:
+        return None
+    if len(values) % 3:
+        raise SkelextError(f"{where}: length must be a multiple of 3 (x, y, confidence), got {len(values)}")
+    n = len(values) // 3
+    if count is not None and n != count:
+        raise SkelextError(f"{where}: expected {count} points ({count * 3} numbers), got {len(values)} numbers")
+    if count is None and n > MAX_FACE_POINTS:
+        raise SkelextError(f"{where}: too many points ({n})")
+    return np.array([_number(v, where) for v in values], dtype=np.float64).reshape(n, 3)
+
+
+def _canvas_size(doc: Dict[str, Any], key: str) -> int:
+    if key not in doc:
+        raise SkelextError(f"missing {key!r}: the canvas size in pixels is required")
+    value = _number(doc[key], key)
+    if value <= 0 or value != int(value) or value > 100_000:
+        raise SkelextError(f"{key} must be a positive whole number of pixels up to 100000, got {doc[key]}")
+    return int(value)
+
+
+def _guess_normalized(people: Sequence[Dict[str, Any]]) -> bool:
+    coords: List[np.ndarray] = []
+    for person in people:
+        for part in person.values():
+            if isinstance(part, np.ndarray) and part.ndim == 2 and part.shape[1] == 3:
+                present = part[part[:, 2] > 0]
+                coords.append(present[:, :2].ravel())
+    if not coords:
+        return False
+    values = np.concatenate(coords)
+    if values.size == 0:
+        return False
+    lo, hi = _NORMALIZED_RANGE
+    return bool(values.min() >= lo and values.max() <= hi)
+
+
+def parse_json(text: Union[str, bytes]) -> Any:
+    """json.loads with SkelextError for every malformed input (NaN included)."""
+    def reject_constant(name: str) -> None:
+        raise SkelextError(f"invalid JSON: {name} is not allowed")
+
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        return json.loads(text, parse_constant=reject_constant)
+    except SkelextError:
+        raise
+    except UnicodeDecodeError:
+        raise SkelextError("invalid JSON: not UTF-8 text") from None
+    except RecursionError:
+        raise SkelextError("invalid JSON: nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise SkelextError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def frame_from_dict(doc: Any, *, normalized: Optional[bool] = None) -> PoseFrame:
+    """Parsed OpenPose JSON -> PoseFrame in pixels. Raises SkelextError."""
+    if not isinstance(doc, dict):
+        raise SkelextError(f"expected a JSON object with 'people' and the canvas size, got {type(doc).__name__}")
+    width = _canvas_size(doc, "canvas_width")
+    height = _canvas_size(doc, "canvas_height")
+    people_doc = doc.get("people", [])
+    if not isinstance(people_doc, list):
+        raise SkelextError("'people' must be a list")
+    if len(people_doc) > MAX_PEOPLE:
+        raise SkelextError(f"too many people: {len(people_doc)} (at most {MAX_PEOPLE})")
+    animals = doc.get("animals")
+    if animals is not None and not isinstance(animals, list):
+        raise SkelextError("'animals' must be a list")
+
+    parsed: List[Dict[str, Any]] = []
+    for i, person_doc in enumerate(people_doc):
+        if not isinstance(person_doc, dict):
+            raise SkelextError(f"people[{i}] must be an object")
+        parts: Dict[str, Any] = {}
+        parts[BODY_KEY] = _points(person_doc.get(BODY_KEY), f"people[{i}].{BODY_KEY}", N_BODY)
+        parts[FACE_KEY] = _points(person_doc.get(FACE_KEY), f"people[{i}].{FACE_KEY}", None)
+        parts[LEFT_KEY] = _points(person_doc.get(LEFT_KEY), f"people[{i}].{LEFT_KEY}", N_HAND)
+        parts[RIGHT_KEY] = _points(person_doc.get(RIGHT_KEY), f"people[{i}].{RIGHT_KEY}", N_HAND)
+        parsed.append(parts)
+
+    if normalized is None:
+        normalized = _guess_normalized(parsed)
+    scale = np.array([width, height, 1.0]) if normalized else np.ones(3)
+
+    people: List[Person] = []
+    for person_doc, parts in zip(people_doc, parsed):
+        pixel_parts = {k: (None if v is None else v * scale) for k, v in parts.items()}
+        body = pixel_parts[BODY_KEY] if pixel_parts[BODY_KEY] is not None else np.zeros((N_BODY, 3))
+        extra = {k: v for k, v in person_doc.items() if k not in _PART_KEYS}
+        person = Person(
+            body=body,
+            face=pixel_parts[FACE_KEY],
+            hand_left=pixel_parts[LEFT_KEY],
+            hand_right=pixel_parts[RIGHT_KEY],
+            extra=extra,
+        )
+        _restore_skelext_info(person)
+        # What was read, to write untouched points back verbatim.
+        person._origin = {  # type: ignore[attr-defined]
+            "keys": list(person_doc.keys()),
+            "raw": {k: person_doc.get(k) for k in _PART_KEYS},
+            "px": {k: (None if v is None else v.copy()) for k, v in pixel_parts.items()},
+        }
+        people.append(person)
+
+    extra = {k: v for k, v in doc.items() if k not in ("people", "animals", "canvas_width", "canvas_height")}
+    frame = PoseFrame(people=people, canvas_width=width, canvas_height=height,
+                      animals=animals, extra=extra, normalized=bool(normalized))
+    frame._origin_keys = list(doc.keys())  # type: ignore[attr-defined]
+    return frame
+
+
+def _restore_skelext_info(person: Person) -> None:
+    """Re-read what an earlier skelext run recorded (completed points, confidence)."""
+    info = person.extra.get(SKELEXT_KEY)
+    if not isinstance(info, dict):
+        return
+    completed = info.get("completed")
+    if isinstance(completed, list) and all(isinstance(i, int) and 0 <= i < N_BODY for i in completed):
+        for i in completed:
+            if person.body[i, 2] > 0:
+                person.source[i] = Source.COMPLETED
+    confidence = info.get("confidence")
+    if isinstance(confidence, list) and len(confidence) == N_BODY and all(
+            isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in confidence):
+        person.completion_confidence = np.array(confidence, dtype=np.float64)
+
+
+def loads_frame(text: Union[str, bytes], *, normalized: Optional[bool] = None) -> PoseFrame:
+    """OpenPose JSON text -> PoseFrame in pixels. Raises SkelextError on bad input."""
+    return frame_from_dict(parse_json(text), normalized=normalized)
+
+
+def _number_out(value: float) -> Union[int, float]:
+    return float(value)
+
+
+def _part_out(points: Optional[np.ndarray], key: str, person: Person, scale: np.ndarray,
+              completed: Optional[np.ndarray]) -> Optional[list]:
+    origin = getattr(person, "_origin", None)
+    if origin is not None:
+        raw, px = origin["raw"].get(key), origin["px"].get(key)
+        if points is None and px is None:
+            return raw  # null or [] as it was
+        if points is not None and px is not None and points.shape == px.shape and np.array_equal(points, px) \
+                and (completed is None or not completed.any()):
+            return raw
+    if points is None:
+        return None
+    out: List[float] = []
+    for i, point in enumerate(points):
+        if origin is not None and px is not None and i < len(px) and np.array_equal(point, px[i]) \
+                and not (completed is not None and completed[i]):
+            out.extend(raw[3 * i:3 * i + 3])
+        elif completed is not None and completed[i]:
+            out.extend([float(point[0] / scale[0]), float(point[1] / scale[1]), 1.0])
+        elif point[2] > 0:
+            out.extend([float(point[0] / scale[0]), float(point[1] / scale[1]), float(point[2])])
+        else:
+            out.extend([0.0, 0.0, 0.0])
+    return out
+
+
+def person_to_dict(person: Person, scale: np.ndarray) -> Dict[str, Any]:
+    completed = person.completed & person.present
+    doc: Dict[str, Any] = {}
+    origin = getattr(person, "_origin", None)
+    keys = origin["keys"] if origin is not None else list(_PART_KEYS)
+    parts = {BODY_KEY: person.body, FACE_KEY: person.face, LEFT_KEY: person.hand_left, RIGHT_KEY: person.hand_right}
+    for key in list(keys) + [k for k in _PART_KEYS if k not in keys]:
+        if key in parts:
+            value = _part_out(parts[key], key, person, scale, completed if key == BODY_KEY else None)
+            if key in keys or value is not None:
+                doc[key] = value
+        elif key in person.extra:
+            doc[key] = person.extra[key]
+    for key, value in person.extra.items():
+        if key not in doc:
+            doc[key] = value
+    info = _skelext_info(person, scale)
+    if info is not None:
+        doc[SKELEXT_KEY] = info
+    elif SKELEXT_KEY in doc and completed.any():
+        doc.pop(SKELEXT_KEY)
+    return doc
+
+
+def _skelext_info(person: Person, scale: np.ndarray) -> Optional[Dict[str, Any]]:
+    completed = person.completed & person.present
+    if not completed.any() and person.completion_confidence is None:
+        return None
+    info: Dict[str, Any] = dict(person.extra.get(SKELEXT_KEY) or {})
+    info["completed"] = [int(i) for i in np.flatnonzero(completed)]
+    if person.completion_confidence is not None:
+        info["confidence"] = [round(float(c), 4) for c in person.completion_confidence]
+    if person.alternatives:
+        info["alternatives"] = [
+            {"score": round(float(score), 4),
+             BODY_KEY: [v for p in alt for v in (float(p[0] / scale[0]), float(p[1] / scale[1]),
+                                                  1.0 if p[2] > 0 else 0.0)]}
+            for alt, score in zip(person.alternatives, person.alternative_scores[1:])
+        ]
+        info["best_score"] = round(float(person.alternative_scores[0]), 4) if person.alternative_scores else None
+    else:
+        info.pop("alternatives", None)
+    return info
+
+
+def frame_to_dict(frame: PoseFrame, *, normalized: Optional[bool] = None) -> Dict[str, Any]:
+    """PoseFrame -> OpenPose JSON object (pixels unless normalized, default: as read)."""
+    if normalized is None:
+        normalized = frame.normalized
+    scale = np.array([frame.canvas_width, frame.canvas_height, 1.0]) if normalized else np.ones(3)
+    if normalized != frame.normalized:
+        frame = _forget_origin(frame)
+    doc: Dict[str, Any] = {}
+    keys = getattr(frame, "_origin_keys", ["people", "animals", "canvas_height", "canvas_width"])
+    for key in list(keys) + [k for k in ("people", "canvas_height", "canvas_width") if k not in keys]:
+        if key == "people":
+            doc["people"] = [person_to_dict(p, scale) for p in frame.people]
+        elif key == "animals":
+            doc["animals"] = frame.animals if frame.animals is not None else []
+        elif key == "canvas_width":
+            doc["canvas_width"] = int(frame.canvas_width)
+        elif key == "canvas_height":
+            doc["canvas_height"] = int(frame.canvas_height)
+        elif key in frame.extra:
+            doc[key] = frame.extra[key]
+    for key, value in frame.extra.items():
+        doc.setdefault(key, value)
+    return doc
+
+
+def _forget_origin(frame: PoseFrame) -> PoseFrame:
+    """A copy whose points are all written from their values (units change)."""
+    frame = frame.copy()
+    for person in frame.people:
+        origin = getattr(person, "_origin", None)
+        if origin is not None:
+            origin["raw"] = {k: None for k in _PART_KEYS}
+            origin["px"] = {k: None for k in _PART_KEYS}
+            person._origin = None  # type: ignore[attr-defined]
+    return frame
+
+
+def dumps_frame(frame: PoseFrame, *, normalized: Optional[bool] = None, indent: Optional[int] = None) -> str:
+    """PoseFrame -> OpenPose JSON text."""
+    return json.dumps(frame_to_dict(frame, normalized=normalized), indent=indent, allow_nan=False)
+
+
+def empty_frame(width: int, height: int) -> PoseFrame:
+    return PoseFrame(people=[], canvas_width=width, canvas_height=height, animals=[])
+
+
+def frame_size(frame: PoseFrame) -> Tuple[int, int]:
+    return int(frame.canvas_width), int(frame.canvas_height)
