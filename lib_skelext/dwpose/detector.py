@@ -1,0 +1,172 @@
+"""DWPose whole-body detection: YOLOX-L person boxes, then DWPose-L 133 keypoints.
+
+``DWPoseDetector.detect_people(image)`` returns a ``PoseFrame`` in pixels of
+``image``, people converted the way ControlNet formats DWPose output
+(``pose.person_from_wholebody133``: OpenPose-18 body with the neck, face
+68 + 2 eyes, both hands). Sessions are created on first use.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..errors import SkelextError
+from ..pose import DWPOSE_SCORE_THRESHOLD, PoseFrame, person_from_wholebody133
+from . import transforms as T
+
+if TYPE_CHECKING:  # pragma: no cover
+    import onnxruntime
+
+logger = logging.getLogger(__name__)
+
+
+def check_image(image: Any) -> np.ndarray:
+    """(H, W, 3) uint8 RGB or raise SkelextError."""
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3 or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise SkelextError(f"expected an RGB image as an (H, W, 3) uint8 array, got shape {arr.shape} "
+                           f"dtype {arr.dtype}")
+    return np.ascontiguousarray(arr)
+
+
+class DWPoseDetector:
+    """YOLOX + DWPose through onnxruntime.
+
+    det_model, pose_model: ONNX file paths; when None they are found or
+    downloaded by ``weights.ensure_dwpose_weights(weights_dir, search_dirs=...)``
+    on first use. device: "auto" (CUDA when onnxruntime has it), "cuda", "cpu".
+    whole_image_fallback: as ControlNet, when the detector saw something
+    (some class > 0.1) but no person > 0.3, run the pose model on the whole
+    image; set False to return no people instead.
+    """
+
+    def __init__(self, det_model: "Optional[str | os.PathLike[str]]" = None,
+                 pose_model: "Optional[str | os.PathLike[str]]" = None, *,
+                 weights_dir: "Optional[str | os.PathLike[str]]" = None,
+                 search_dirs: Optional[Sequence[os.PathLike]] = None,
+                 allow_download: Optional[bool] = None, device: str = "auto",
+                 whole_image_fallback: bool = True) -> None:
+        self.det_model = det_model
+        self.pose_model = pose_model
+        self.weights_dir = weights_dir
+        self.search_dirs = search_dirs
+        self.allow_download = allow_download
+        self.device = device
+        self.whole_image_fallback = whole_image_fallback
+        self._det: Optional["onnxruntime.InferenceSession"] = None
+        self._pose: Optional["onnxruntime.InferenceSession"] = None
+
+    # ------------------------------------------------------------- sessions
+    def _resolve_paths(self) -> None:
+        if self.det_model is not None and self.pose_model is not None:
+            return
+        from ..weights import ensure_dwpose_weights
+
+        paths = ensure_dwpose_weights(self.weights_dir, search_dirs=self.search_dirs,
+                                      allow_download=self.allow_download)
+        self.det_model = self.det_model or paths.detector
+        self.pose_model = self.pose_model or paths.pose
+
+    def load(self) -> "DWPoseDetector":
+        """Create both sessions now (otherwise done on first detection)."""
+        if self._det is None or self._pose is None:
+            from .session import create_session
+
+            self._resolve_paths()
+            if self._det is None:
+                self._det = create_session(self.det_model, device=self.device)
+            if self._pose is None:
+                self._pose = create_session(self.pose_model, device=self.device)
+        return self
+
+    def unload(self) -> None:
+        """Drop the sessions (they are rebuilt on the next call)."""
+        self._det = None
+        self._pose = None
+
+    # ------------------------------------------------------------ inference
+    def detect_boxes(self, image: np.ndarray) -> Optional[np.ndarray]:
+        """Person boxes (n, 4) x1y1x2y2 in image pixels; None when the
+        detector saw nothing at all (no class of any anchor above 0.1)."""
+        image = check_image(image)
+        self.load()
+        blob, ratio = T.letterbox(image)
+        name = self._det.get_inputs()[0].name
+        raw = self._det.run(None, {name: blob[None]})[0]
+        boxes, scores = T.yolox_decode(raw)
+        dets = T.multiclass_nms(boxes / ratio, scores)
+        if len(dets) == 0:
+            return None
+        keep = (dets[:, 4] > T.PERSON_SCORE_THRESHOLD) & (dets[:, 5] == T.PERSON_CLASS)
+        return dets[keep, :4]
+
+    def _run_pose(self, batch: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        inp = self._pose.get_inputs()[0]
+        names = [o.name for o in self._pose.get_outputs()]
+        order = [names.index("simcc_x"), names.index("simcc_y")] if {"simcc_x", "simcc_y"} <= set(names) else [0, 1]
+        fixed_batch = isinstance(inp.shape[0], int) and inp.shape[0] > 0
+        if fixed_batch and len(batch) != inp.shape[0]:
+            parts = [self._pose.run(None, {inp.name: batch[i:i + 1]}) for i in range(len(batch))]
+            return (np.concatenate([p[order[0]] for p in parts]), np.concatenate([p[order[1]] for p in parts]))
+        out = self._pose.run(None, {inp.name: batch})
+        return out[order[0]], out[order[1]]
+
+    def estimate_keypoints(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """133 COCO-WholeBody keypoints per box: (n, 133, 3) x_px, y_px, score.
+
+        An empty ``boxes`` means the whole image, as in ControlNet.
+        """
+        image = check_image(image)
+        self.load()
+        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        if len(boxes) == 0:
+            h, w = image.shape[:2]
+            boxes = np.array([[0.0, 0.0, float(w), float(h)]])
+        batch, center, scale = T.pose_inputs(image, boxes)
+        simcc_x, simcc_y = self._run_pose(batch)
+        locs, scores = T.simcc_decode(simcc_x, simcc_y)
+        xy = T.simcc_to_image(locs, center, scale)
+        return np.concatenate([xy, scores[..., None]], axis=-1)
+
+    def detect_wholebody(self, image: np.ndarray) -> np.ndarray:
+        """(n, 133, 3) for every person found (n may be 0)."""
+        image = check_image(image)
+        boxes = self.detect_boxes(image)
+        if boxes is None or (len(boxes) == 0 and not self.whole_image_fallback):
+            return np.zeros((0, 133, 3))
+        return self.estimate_keypoints(image, boxes)
+
+    def detect_people(self, image: np.ndarray, threshold: float = DWPOSE_SCORE_THRESHOLD) -> PoseFrame:
+        """People in ``image`` ((H, W, 3) uint8 RGB) as a PoseFrame of W x H pixels.
+
+        Keypoints scoring below ``threshold`` are missing. A person with no
+        point left at all (body, face, hands) is dropped; ControlNet keeps
+        such empty entries, which draw nothing.
+        """
+        image = check_image(image)
+        h, w = image.shape[:2]
+        people = []
+        for kp in self.detect_wholebody(image):
+            person = person_from_wholebody133(kp, threshold)
+            if person.present.any() or any(p is not None for p in (person.face, person.hand_left, person.hand_right)):
+                people.append(person)
+        logger.debug("DWPose: %d people in a %dx%d image", len(people), w, h)
+        return PoseFrame(people=people, canvas_width=w, canvas_height=h)
+
+
+_DEFAULT: List[DWPoseDetector] = []
+
+
+def default_detector() -> DWPoseDetector:
+    """A process-wide detector using the default weight locations."""
+    if not _DEFAULT:
+        _DEFAULT.append(DWPoseDetector())
+    return _DEFAULT[0]
+
+
+def detect_people(image: np.ndarray, threshold: float = DWPOSE_SCORE_THRESHOLD) -> PoseFrame:
+    """``default_detector().detect_people(image, threshold)``."""
+    return default_detector().detect_people(image, threshold)
