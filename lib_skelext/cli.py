@@ -219,6 +219,15 @@ def build_parser() -> argparse.ArgumentParser:
 _EXTRA_COMMANDS: List[Callable[[argparse._SubParsersAction], None]] = []
 
 
+def _add_detect(sub: argparse._SubParsersAction) -> None:
+    from .cli_detect import add_detect_command
+
+    add_detect_command(sub)
+
+
+_EXTRA_COMMANDS.append(_add_detect)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     try:
