@@ -1,0 +1,97 @@
+"""WebUI glue: the ``dwpose_full`` ControlNet preprocessor, skelext's settings and REST API.
+
+``scripts/skelext.py`` calls these from the WebUI's ``script_callbacks``:
+
+* ``register_preprocessors()`` at script load, again from ``on_before_ui`` and
+  ``on_app_started`` (ControlNet may load after us: ``metadata.ini``'s ``After``
+  only matches the folder name ``sd-webui-controlnet``); idempotent.
+* ``on_ui_settings()``: the "skelext" settings section.
+* ``on_app_started(demo, app)``: also mounts ``/skelext/v1/`` with the WebUI's
+  ``--api-auth`` credentials.
+
+What API clients send as ``controlnet_module`` to ``/controlnet/detect`` or in a
+ControlNet unit: ``"dwpose_full (openpose completed)"`` (``LABEL``) on every
+host; it contains "openpose", so ControlNet returns ``poses`` and shows the
+JSON/Edit buttons. On sd-webui-controlnet ``"dwpose_full"`` also works (images;
+poses only on the legacy registry, which maps it to the label).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, Optional
+
+from .preprocess import LABEL, NAME, TAGS, DWPoseFullRunner, HostOptions
+
+logger = logging.getLogger(__name__)
+
+_runner: Optional[DWPoseFullRunner] = None
+
+
+def runner() -> DWPoseFullRunner:
+    """The process-wide preprocessor runner (reads the WebUI settings on every call)."""
+    global _runner
+    if _runner is None:
+        from .options import read_options
+
+        _runner = DWPoseFullRunner(read_options)
+    return _runner
+
+
+def register_preprocessors() -> Dict[str, bool]:
+    """Register ``dwpose_full`` with every registry present; -> {registry: registered}."""
+    from . import registry
+    from .options import read_options
+
+    default_canvas = read_options().canvas
+    done: Dict[str, bool] = {}
+    for key, register in (("controlnet", registry.register_controlnet),
+                          ("forge", registry.register_forge)):
+        try:
+            done[key] = register(runner(), default_canvas)
+        except Exception:  # a host we do not know must not stop the WebUI
+            logger.exception("skelext: registering dwpose_full with %s failed", key)
+            done[key] = False
+    if not done["controlnet"]:
+        try:
+            done["controlnet_legacy"] = registry.register_controlnet_legacy(runner(), default_canvas)
+        except Exception:
+            logger.exception("skelext: registering dwpose_full with legacy ControlNet failed")
+            done["controlnet_legacy"] = False
+    return done
+
+
+def on_before_ui() -> None:
+    register_preprocessors()
+
+
+def on_ui_settings() -> None:
+    from . import registry
+    from .options import add_settings
+
+    def canvas_changed() -> None:
+        from .options import read_options
+
+        registry.set_canvas_default(read_options().canvas)
+
+    add_settings(on_canvas_change=canvas_changed)
+
+
+def mount_api(app: Any) -> bool:
+    """Add ``/skelext/v1/`` to the WebUI's FastAPI app once (-> False if already there)."""
+    from ..api import PREFIX, build_router
+    from .options import api_auth
+
+    if any(str(getattr(route, "path", "")).startswith(PREFIX + "/") for route in getattr(app, "routes", [])):
+        return False
+    app.include_router(build_router(auth=api_auth(), dwpose_detector=lambda: runner().detector()))
+    logger.info("skelext: REST API at %s/ (auth %s)", PREFIX, "on" if api_auth() else "off")
+    return True
+
+
+def on_app_started(demo: Any, app: Any) -> None:
+    register_preprocessors()
+    mount_api(app)
+
+
+__all__ = ["LABEL", "NAME", "TAGS", "HostOptions", "runner", "register_preprocessors", "on_before_ui",
+           "on_ui_settings", "on_app_started", "mount_api"]
