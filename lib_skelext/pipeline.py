@@ -149,9 +149,16 @@ def complete_safely(frame: PoseFrame, alternatives: int = 1) -> Tuple[PoseFrame,
 
         return complete_frame(frame, alternatives=alternatives), False
     except Exception as exc:  # never break generation because of completion
-        logger.warning("completion failed (%s: %s); using the plain detection",
-                       type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+        message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        # the same failure again (e.g. a missing model file, every call) is logged at DEBUG
+        level = logging.DEBUG if message in _WARNED else logging.WARNING
+        _WARNED.add(message)
+        logger.log(level, "completion failed (%s); using the plain detection", message,
+                   exc_info=logger.isEnabledFor(logging.DEBUG))
         return frame, True
+
+
+_WARNED: set = set()
 
 
 def run_dwpose_full(image: np.ndarray, settings: Optional[PipelineSettings] = None, *,

@@ -101,9 +101,14 @@ def test_completion_failure_returns_detection_with_one_warning(monkeypatch, capl
     def boom(frame, *, alternatives=1):
         raise RuntimeError("bug in completion\nsecond line")
 
+    import lib_skelext.pipeline as pipeline_mod
+
     monkeypatch.setattr(complete_mod, "complete_frame", boom)
+    monkeypatch.setattr(pipeline_mod, "_WARNED", set())
     with caplog.at_level(logging.WARNING, logger="lib_skelext"):
         res = run_dwpose_full(np.zeros((300, 300, 3), np.uint8), PipelineSettings(), detector=FakeDetector())
+        again = run_dwpose_full(np.zeros((300, 300, 3), np.uint8), PipelineSettings(), detector=FakeDetector())
+    assert again.completion_failed  # the same failure again: no second warning
     assert res.completion_failed
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "second line" not in warnings[0].getMessage()
