@@ -62,7 +62,7 @@ def make_detector_model(path: Path, raw: np.ndarray, input_name: str = "images")
 
 
 def make_constant_pose_model(path: Path, simcc_x: np.ndarray, simcc_y: np.ndarray,
-                             input_name: str = "input") -> Path:
+                             input_name: str = "input", batch="batch") -> Path:
     from onnx import TensorProto, helper, numpy_helper
 
     cx = numpy_helper.from_array(np.asarray(simcc_x, dtype=np.float32).reshape(1, 133, 576), name="cx")
@@ -74,9 +74,9 @@ def make_constant_pose_model(path: Path, simcc_x: np.ndarray, simcc_y: np.ndarra
     ]
     graph = helper.make_graph(
         nodes, "fake_dwpose_constant",
-        [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, ["batch", 3, 384, 288])],
-        [helper.make_tensor_value_info("simcc_x", TensorProto.FLOAT, ["batch", 133, 576]),
-         helper.make_tensor_value_info("simcc_y", TensorProto.FLOAT, ["batch", 133, 768])],
+        [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, [batch, 3, 384, 288])],
+        [helper.make_tensor_value_info("simcc_x", TensorProto.FLOAT, [batch, 133, 576]),
+         helper.make_tensor_value_info("simcc_y", TensorProto.FLOAT, [batch, 133, 768])],
         initializer=[cx, cy] + shape_inits,
     )
     return _save(graph, path)

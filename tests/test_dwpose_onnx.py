@@ -61,6 +61,7 @@ def models(tmp_path_factory):
         "det_empty": make_detector_model(d / "det_empty.onnx", empty_raw()),
         "det_car": make_detector_model(d / "det_car.onnx", _car_only()),
         "pose_const": make_constant_pose_model(d / "pose_const.onnx", sx, sy),
+        "pose_const_b1": make_constant_pose_model(d / "pose_const_b1.onnx", sx, sy, batch=1),
         "pose_dot": make_dot_pose_model(d / "pose_dot.onnx"),
     }
 
@@ -179,3 +180,33 @@ def test_import_is_lazy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "[]"
+
+
+def test_fixed_batch_pose_model_runs_box_by_box(models):
+    batched = DWPoseDetector(models["det"], models["pose_const"], device="cpu").detect_wholebody(image())
+    single = DWPoseDetector(models["det"], models["pose_const_b1"], device="cpu").detect_wholebody(image())
+    np.testing.assert_allclose(single, batched)
+
+
+def test_choose_providers():
+    from lib_skelext.dwpose.session import choose_providers
+    from lib_skelext.errors import SkelextError
+
+    gpu = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert choose_providers(gpu) == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert choose_providers(gpu, "cpu") == ["CPUExecutionProvider"]
+    assert choose_providers(["AzureExecutionProvider", "CPUExecutionProvider"]) == ["CPUExecutionProvider"]
+    with pytest.raises(SkelextError):
+        choose_providers(["CPUExecutionProvider"], "cuda")
+    with pytest.raises(SkelextError):
+        choose_providers(gpu, "tpu")
+
+
+def test_corrupt_model_file_is_a_skelext_error(tmp_path, models):
+    from lib_skelext.errors import SkelextError
+
+    bad = tmp_path / "broken.onnx"
+    bad.write_bytes(b"not onnx")
+    det = DWPoseDetector(bad, models["pose_const"], device="cpu")
+    with pytest.raises(SkelextError, match="broken.onnx"):
+        det.detect_people(image())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -58,6 +59,7 @@ class DWPoseDetector:
         self.whole_image_fallback = whole_image_fallback
         self._det: Optional["onnxruntime.InferenceSession"] = None
         self._pose: Optional["onnxruntime.InferenceSession"] = None
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------- sessions
     def _resolve_paths(self) -> None:
@@ -75,11 +77,12 @@ class DWPoseDetector:
         if self._det is None or self._pose is None:
             from .session import create_session
 
-            self._resolve_paths()
-            if self._det is None:
-                self._det = create_session(self.det_model, device=self.device)
-            if self._pose is None:
-                self._pose = create_session(self.pose_model, device=self.device)
+            with self._lock:  # one load even when several threads start at once
+                self._resolve_paths()
+                if self._det is None:
+                    self._det = create_session(self.det_model, device=self.device)
+                if self._pose is None:
+                    self._pose = create_session(self.pose_model, device=self.device)
         return self
 
     def unload(self) -> None:
