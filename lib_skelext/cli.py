@@ -228,6 +228,15 @@ def _add_detect(sub: argparse._SubParsersAction) -> None:
 _EXTRA_COMMANDS.append(_add_detect)
 
 
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    from .api import add_serve_command
+
+    add_serve_command(sub)
+
+
+_EXTRA_COMMANDS.append(_add_serve)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     try:
