@@ -237,6 +237,15 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
 _EXTRA_COMMANDS.append(_add_serve)
 
 
+def _add_ui(sub: argparse._SubParsersAction) -> None:
+    from .ui import add_ui_command
+
+    add_ui_command(sub)
+
+
+_EXTRA_COMMANDS.append(_add_ui)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     try:

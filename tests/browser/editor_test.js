@@ -1,0 +1,204 @@
+// Drives the standalone skelext UI in headless Debian Chromium (playwright-core, no browser download).
+//
+//   SKELEXT_URL=http://127.0.0.1:7861 SKELEXT_POSE=examples/waist_up.json \
+//   SKELEXT_SHOTS=artifacts/browser/3.41.2 node tests/browser/editor_test.js
+//
+// Loads a waist-up pose JSON, checks that completed legs are drawn, drags a
+// knee, re-completes, downloads the JSON and the PNG, then undoes and redoes.
+// Prints one JSON object (the last stdout line) for tests/test_browser.py to
+// assert on; exits 1 with {"ok": false, "error": ...} when a step fails.
+"use strict";
+
+const fs = require("fs");
+const path = require("path");
+const { chromium } = require("playwright-core");
+
+const URL = process.env.SKELEXT_URL || "http://127.0.0.1:7861";
+const POSE = path.resolve(process.env.SKELEXT_POSE || "examples/waist_up.json");
+const SHOTS = path.resolve(process.env.SKELEXT_SHOTS || "artifacts/browser/unknown");
+const CHROMIUM = process.env.SKELEXT_CHROMIUM || "/usr/bin/chromium";
+const STEP_TIMEOUT_MS = parseInt(process.env.SKELEXT_STEP_TIMEOUT_MS || "30000", 10);
+const CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync",
+];
+
+const result = { ok: false, url: URL, steps: [], console_errors: [], screenshots: [] };
+
+function step(name, extra) {
+    result.steps.push(name);
+    if (extra) Object.assign(result, extra);
+    process.stderr.write(`[browser] ${name}\n`);
+}
+
+async function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function revision(page) {
+    const wrap = page.locator("#skelext_editor .skelext-editor-wrap").first();
+    return (await wrap.count()) ? await wrap.getAttribute("data-rev") : null;
+}
+
+async function waitForNewRevision(page, old, what) {
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+        const rev = await revision(page);
+        if (rev !== null && rev !== old && rev !== "0") {
+            await sleep(150); // let the other outputs settle
+            return rev;
+        }
+        await sleep(100);
+    }
+    throw new Error(`timed out waiting for the editor to update after ${what}`);
+}
+
+async function joints(page) {
+    return page.locator("#skelext_editor circle.skelext-joint").evaluateAll((nodes) => nodes.map((n) => ({
+        person: parseInt(n.getAttribute("data-person"), 10),
+        point: parseInt(n.getAttribute("data-point"), 10),
+        x: parseFloat(n.getAttribute("data-x")),
+        y: parseFloat(n.getAttribute("data-y")),
+        kind: ["detected", "completed", "lowconf", "edited", "hidden"].find(
+            (k) => n.classList.contains(`skelext-${k}`)) || "unknown",
+        locked: n.classList.contains("skelext-locked"),
+    })));
+}
+
+function find(list, point) {
+    return list.find((j) => j.person === 0 && j.point === point) || null;
+}
+
+async function shot(page, name) {
+    const file = path.join(SHOTS, name);
+    await page.screenshot({ path: file, fullPage: true });
+    result.screenshots.push(file);
+}
+
+async function clickAndWait(page, selector, what) {
+    const old = await revision(page);
+    await page.locator(selector).first().click();
+    return waitForNewRevision(page, old, what);
+}
+
+async function download(page, selector, target) {
+    const link = page.locator(selector).first();
+    try {
+        const [dl] = await Promise.all([
+            page.waitForEvent("download", { timeout: 10000 }),
+            link.click(),
+        ]);
+        await dl.saveAs(target);
+    } catch (err) {
+        // Fallback: decode the link's data: URL ourselves.
+        const href = await link.getAttribute("href");
+        const comma = href.indexOf(",");
+        fs.writeFileSync(target, Buffer.from(href.slice(comma + 1), "base64"));
+        result.download_fallback = String(err && err.message || err).split("\n")[0];
+    }
+    return target;
+}
+
+async function main() {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
+    try {
+        const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 1100 } });
+        const page = await context.newPage();
+        page.setDefaultTimeout(STEP_TIMEOUT_MS);
+        page.on("pageerror", (err) => result.console_errors.push(String(err && err.message || err)));
+        page.on("console", (msg) => {
+            if (msg.type() === "error") result.console_errors.push(msg.text());
+        });
+
+        await page.goto(URL, { waitUntil: "domcontentloaded" });
+        await page.locator("#skelext_pose_file").first().waitFor({ state: "attached" });
+        await page.waitForFunction(() => !!window.skelextEditor, null, { timeout: STEP_TIMEOUT_MS });
+        step("page loaded");
+
+        // 1. Load the waist-up pose JSON.
+        const before = await revision(page);
+        await page.locator("#skelext_pose_file input[type=file]").first().setInputFiles(POSE);
+        await waitForNewRevision(page, before, "loading the pose JSON");
+        await page.locator("#skelext_editor circle.skelext-joint").first().waitFor();
+        const loaded = await joints(page);
+        step("pose loaded", { loaded_joints: loaded });
+        await shot(page, "01_loaded.png");
+
+        // 2. Completed legs are drawn: knees and ankles as completed points.
+        const legs = [9, 10, 12, 13].map((i) => find(loaded, i));
+        result.completed_legs = legs.filter((j) => j && (j.kind === "completed" || j.kind === "lowconf"))
+            .map((j) => j.point);
+        result.completed_limbs = await page.locator("#skelext_editor line.skelext-limb-completed").count();
+
+        // 3. Drag the right knee (point 9) to the side.
+        const kneeIndex = find(loaded, 9) ? 9 : 12;
+        const ankleIndex = kneeIndex === 9 ? 10 : 13;
+        const knee = page.locator(`#skelext_editor circle.skelext-joint[data-person="0"][data-point="${kneeIndex}"]`);
+        await knee.scrollIntoViewIfNeeded();
+        const box = await knee.boundingBox();
+        const cx = box.x + box.width / 2;
+        const cy = box.y + box.height / 2;
+        const dragPx = { dx: -70, dy: -20 };
+        const revBeforeDrag = await revision(page);
+        await page.mouse.move(cx, cy);
+        await page.mouse.down();
+        for (let k = 1; k <= 10; k++) {
+            await page.mouse.move(cx + (dragPx.dx * k) / 10, cy + (dragPx.dy * k) / 10);
+            await sleep(20);
+        }
+        await page.mouse.up();
+        await waitForNewRevision(page, revBeforeDrag, "dragging the knee");
+        const dragged = await joints(page);
+        step("knee dragged", {
+            knee_index: kneeIndex, ankle_index: ankleIndex, drag_screen_px: dragPx,
+            knee_before: find(loaded, kneeIndex), knee_after: find(dragged, kneeIndex),
+            ankle_before: find(loaded, ankleIndex), ankle_after_drag: find(dragged, ankleIndex),
+        });
+        await shot(page, "02_knee_dragged.png");
+
+        // 4. Re-complete: the model re-runs with the edited knee as fixed input.
+        await clickAndWait(page, "#skelext_recomplete", "re-completing");
+        const recompleted = await joints(page);
+        step("re-completed", {
+            knee_after_recomplete: find(recompleted, kneeIndex),
+            ankle_after_recomplete: find(recompleted, ankleIndex),
+        });
+        await shot(page, "03_recompleted.png");
+
+        // 5. Download the JSON and the PNG.
+        const jsonFile = await download(page, "#skelext_downloads a.skelext-download-json",
+            path.join(SHOTS, "downloaded_pose.json"));
+        const pngFile = await download(page, "#skelext_downloads a.skelext-download-png",
+            path.join(SHOTS, "downloaded_pose.png"));
+        const doc = JSON.parse(fs.readFileSync(jsonFile, "utf-8"));
+        const body = doc.people[0].pose_keypoints_2d;
+        step("downloaded", {
+            download_json: jsonFile, download_png: pngFile,
+            download_png_bytes: fs.statSync(pngFile).size,
+            json_canvas: [doc.canvas_width, doc.canvas_height],
+            json_knee: body.slice(kneeIndex * 3, kneeIndex * 3 + 3),
+            json_ankle: body.slice(ankleIndex * 3, ankleIndex * 3 + 3),
+            json_skelext: doc.people[0].skelext || null,
+        });
+
+        // 6. Undo restores the ankle from before re-completion; redo brings the new one back.
+        await clickAndWait(page, "#skelext_undo", "undo");
+        const undone = await joints(page);
+        await clickAndWait(page, "#skelext_redo", "redo");
+        const redone = await joints(page);
+        step("undo/redo", { ankle_after_undo: find(undone, ankleIndex), ankle_after_redo: find(redone, ankleIndex) });
+        await shot(page, "04_after_redo.png");
+        result.ok = true;
+    } finally {
+        await browser.close();
+    }
+}
+
+main().then(() => {
+    process.stdout.write(JSON.stringify(result) + "\n");
+}).catch((err) => {
+    result.error = String(err && err.stack || err);
+    process.stdout.write(JSON.stringify(result) + "\n");
+    process.exit(1);
+});
