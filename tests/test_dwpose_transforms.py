@@ -152,3 +152,17 @@ def test_pose_inputs_shapes():
     assert batch.shape == (2, 3, 384, 288)
     np.testing.assert_allclose(c, [[60, 110], [350, 125]])
     np.testing.assert_allclose(s, [[187.5, 250], [125, 125 / 0.75]])
+
+
+def test_person_boxes_none_vs_empty():
+    raw = np.zeros((8400, 85), np.float32)
+    assert T.person_boxes(raw, 1.0) is None                  # nothing at all
+    raw[8000, :5] = [0.5, 0.5, 0.0, 0.0, 0.9]
+    raw[8000, 5 + 2] = 0.9                                   # a car only
+    boxes = T.person_boxes(raw, 0.5)
+    assert boxes is not None and boxes.shape == (0, 4)
+    raw[8001, :5] = [0.5, 0.5, np.log(2), np.log(3), 0.9]
+    raw[8001, 5] = 0.9                                       # a person, cell (1, 0) of stride 32
+    boxes = T.person_boxes(raw, 0.5)
+    # centre (48, 16), size 64 x 96 in letterbox pixels -> divided by the ratio 0.5
+    np.testing.assert_allclose(boxes, [[32, -64, 160, 128]], atol=1e-4)

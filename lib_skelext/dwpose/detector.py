@@ -99,12 +99,7 @@ class DWPoseDetector:
         blob, ratio = T.letterbox(image)
         name = self._det.get_inputs()[0].name
         raw = self._det.run(None, {name: blob[None]})[0]
-        boxes, scores = T.yolox_decode(raw)
-        dets = T.multiclass_nms(boxes / ratio, scores)
-        if len(dets) == 0:
-            return None
-        keep = (dets[:, 4] > T.PERSON_SCORE_THRESHOLD) & (dets[:, 5] == T.PERSON_CLASS)
-        return dets[keep, :4]
+        return T.person_boxes(raw, ratio)
 
     def _run_pose(self, batch: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         inp = self._pose.get_inputs()[0]

@@ -16,7 +16,7 @@ Every coordinate here is in pixels; boxes are ``(n, 4) x1, y1, x2, y2``.
 """
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -128,18 +128,21 @@ def multiclass_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float =
 
 
 def person_boxes(raw: np.ndarray, ratio: float, *, input_hw: Tuple[int, int] = DET_INPUT_HW,
-                 score_threshold: float = PERSON_SCORE_THRESHOLD) -> np.ndarray:
-    """Raw detector output -> person boxes (n, 4) in image pixels, best first per NMS."""
+                 score_threshold: float = PERSON_SCORE_THRESHOLD) -> Optional[np.ndarray]:
+    """Raw detector output -> person boxes (n, 4) in image pixels (NMS order).
+
+    Boxes are divided by the letterbox ratio before NMS, as the reference
+    does. Returns None when nothing at all scored above the NMS threshold
+    (0.1, any class), and an empty (0, 4) array when something did but no
+    person scored above ``score_threshold``: ControlNet then runs the pose
+    model on the whole image.
+    """
     boxes, scores = yolox_decode(raw, input_hw)
     dets = multiclass_nms(boxes / ratio, scores)
+    if len(dets) == 0:
+        return None
     keep = (dets[:, 4] > score_threshold) & (dets[:, 5] == PERSON_CLASS)
     return dets[keep, :4]
-
-
-def any_detection(raw: np.ndarray, *, input_hw: Tuple[int, int] = DET_INPUT_HW) -> bool:
-    """True when some class of some anchor scores above the NMS threshold (0.1)."""
-    _, scores = yolox_decode(raw, input_hw)
-    return bool((scores > NMS_SCORE_THRESHOLD).any())
 
 
 # ------------------------------------------------------------------------- pose
