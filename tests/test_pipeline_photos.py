@@ -196,3 +196,16 @@ def test_walking_side_view_stays_plausible(shared_dir, detector, completion_mode
     print(f"\n[{det_name}] walking side view cut at the hips:", {k: round(v, 2) for k, v in errors.items()})
     assert set(errors) >= {"right_ankle", "left_ankle"}
     assert max(errors.values()) < 1.5
+
+
+def test_dwpose_multiple_people(shared_dir, detector, completion_model):
+    """Several people (DWPose only: BlazePose is single-person): everyone is kept, and
+    people whose legs are hidden get them completed without touching the others."""
+    if detector[0] != "dwpose":
+        pytest.skip("BlazePose finds one person at most")
+    res = run(load(shared_dir, "sports2d_f060.jpg"), detector)
+    assert len(res.frame.people) >= 2 and len(res.frame.people) == len(res.detected.people)
+    for done, seen in zip(res.frame.people, res.detected.people):
+        given = seen.present
+        np.testing.assert_array_equal(done.body[given], seen.body[given])
+        assert done.present.all() or not done.completed.any()
