@@ -41,8 +41,12 @@ _NORMALIZED_RANGE = (-1.0, 2.0)
 
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SkelextError(f"{where}: expected a number, got {type(value).__name__} {str(value)[:20]!r}")
-    number = float(value)
+        shown = f" {str(value)[:20]!r}" if isinstance(value, (str, bool)) else ""
+        raise SkelextError(f"{where}: expected a number, got {type(value).__name__}{shown}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise SkelextError(f"{where}: number too large") from None
     if not math.isfinite(number):
         raise SkelextError(f"{where}: numbers must be finite, got {value}")
     return number
@@ -108,12 +112,43 @@ def parse_json(text: Union[str, bytes]) -> Any:
         raise SkelextError("invalid JSON: nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise SkelextError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except ValueError:  # e.g. an integer beyond Python's 4300-digit conversion limit
+        raise SkelextError("invalid JSON: a number has too many digits") from None
+
+
+#: Deepest nesting accepted anywhere in a document (OpenPose JSON needs 4);
+#: deeper documents could be read but not copied or written back.
+MAX_DEPTH = 64
+
+
+def _check_tree(doc: Dict[str, Any]) -> None:
+    """Reject what could not be copied or written back: deep nesting, NaN/Infinity, huge ints."""
+    def join(where: str, key: Any, container: Any) -> str:
+        if isinstance(container, list):
+            return f"{where}[{key}]"
+        key = json.dumps(str(key))[1:-1][:40]  # one line, short
+        return f"{where}.{key}" if where else key
+
+    stack: List[Tuple[Any, str, int]] = [(doc, "", 1)]
+    while stack:
+        value, where, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise SkelextError(f"{where}: nested too deeply (more than {MAX_DEPTH} levels)")
+        for key, child in (value.items() if isinstance(value, dict) else enumerate(value)):
+            if isinstance(child, (list, dict)):
+                stack.append((child, join(where, key, value), depth + 1))
+            elif isinstance(child, float):
+                if not math.isfinite(child):
+                    raise SkelextError(f"{join(where, key, value)}: numbers must be finite, got {child}")
+            elif isinstance(child, int) and child.bit_length() > 10_000:
+                raise SkelextError(f"{join(where, key, value)}: number too large")
 
 
 def frame_from_dict(doc: Any, *, normalized: Optional[bool] = None) -> PoseFrame:
     """Parsed OpenPose JSON -> PoseFrame in pixels. Raises SkelextError."""
     if not isinstance(doc, dict):
         raise SkelextError(f"expected a JSON object with 'people' and the canvas size, got {type(doc).__name__}")
+    _check_tree(doc)
     width = _canvas_size(doc, "canvas_width")
     height = _canvas_size(doc, "canvas_height")
     people_doc = doc.get("people", [])
@@ -198,8 +233,8 @@ def _part_out(points: Optional[np.ndarray], key: str, person: Person, scale: np.
     origin = getattr(person, "_origin", None)
     if origin is not None:
         raw, px = origin["raw"].get(key), origin["px"].get(key)
-        if points is None and px is None:
-            return raw  # null or [] as it was
+        if px is None and (points is None or not (points[:, 2] > 0).any()):
+            return raw  # null, [] or absent as it was (a body read as null is all zeros)
         if points is not None and px is not None and points.shape == px.shape and np.array_equal(points, px) \
                 and (completed is None or not completed.any()):
             return raw
