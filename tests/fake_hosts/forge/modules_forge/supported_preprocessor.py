@@ -1,0 +1,31 @@
+"""Fake Forge ``modules_forge/supported_preprocessor.py``: a plain class, no labels, no arguments."""
+
+
+class PreprocessorParameter:
+    def __init__(self, minimum=0.0, maximum=1.0, step=0.01, label="Parameter 1", value=0.5, visible=False,
+                 **kwargs):
+        self.gradio_update_kwargs = dict(minimum=minimum, maximum=maximum, step=step, label=label, value=value,
+                                         visible=visible, **kwargs)
+
+
+class Preprocessor:
+    def __init__(self):
+        self.name = "PreprocessorBase"
+        self.tags = []
+        self.model_filename_filters = []
+        self.slider_resolution = PreprocessorParameter(label="Resolution", minimum=128, maximum=2048, value=512,
+                                                       step=8, visible=True)
+        self.slider_1 = PreprocessorParameter()
+        self.slider_2 = PreprocessorParameter()
+        self.slider_3 = PreprocessorParameter()
+        self.model_patcher = None
+        self.show_control_mode = True
+        self.do_not_need_model = False
+        self.sorting_priority = 0
+        self.corp_image_with_a1111_mask_when_in_img2img_inpaint_tab = True
+
+    def process_before_every_sampling(self, process, cond, *args, **kwargs):
+        return
+
+    def __call__(self, input_image, resolution, slider_1=None, slider_2=None, slider_3=None, **kwargs):
+        return input_image
