@@ -63,6 +63,14 @@ def test_canvas_is_black_and_sized_width_by_height(width, height):
     assert not image.any()
 
 
+def test_huge_canvas_is_refused_not_allocated():
+    from lib_skelext.errors import SkelextError
+
+    # 100000 x 100000 is a valid size in a file but would need ~30 GB to draw
+    with pytest.raises(SkelextError, match="too large"):
+        render([person_with({NECK: (10, 10)})], 100_000, 100_000)
+
+
 def test_person_without_points_draws_nothing():
     assert not render([Person(body=np.zeros((18, 3)))]).any()
 

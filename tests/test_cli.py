@@ -1,0 +1,290 @@
+"""The command line, run as users run it: `python -m lib_skelext ...` in a subprocess."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import REPO_ROOT
+
+# ControlNet colours (documented table): limb 0 (neck -> R shoulder) and joints 1, 2.
+RED_LIMB_DIMMED = [153, 0, 0]
+NECK_COLOUR = [255, 85, 0]
+R_SHOULDER_COLOUR = [255, 170, 0]
+
+COMPLETE_READY = (REPO_ROOT / "lib_skelext" / "complete.py").is_file() and any(
+    (REPO_ROOT / "models").glob("*.safetensors"))
+needs_model = pytest.mark.skipif(not COMPLETE_READY,
+                                 reason="lib_skelext/complete.py or models/*.safetensors not there yet")
+
+
+def run_cli(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "lib_skelext", *map(str, args)], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def assert_one_line_error(result):
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    lines = result.stderr.strip("\n").splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("skelext: ")
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    return lines[0]
+
+
+def body(points):
+    out = [0, 0, 0] * 18
+    for i, (x, y) in points.items():
+        out[3 * i:3 * i + 3] = [x, y, 1.0]
+    return out
+
+
+def pose_doc(width=120, height=100, points=None):
+    points = points if points is not None else {1: (60, 50), 2: (30, 50)}
+    return {"people": [{"pose_keypoints_2d": body(points)}], "canvas_width": width, "canvas_height": height}
+
+
+def write_json(path, doc):
+    path.write_text(json.dumps(doc) if not isinstance(doc, str) else doc)
+    return path
+
+
+def pixels(path):
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+# ------------------------------------------------------------------ help
+def test_help():
+    result = run_cli("--help")
+    assert result.returncode == 0, result.stderr
+    assert "complete" in result.stdout and "render" in result.stdout
+    assert result.stderr == ""
+
+
+def _subcommands():
+    from lib_skelext.cli import build_parser
+
+    parser = build_parser()
+    names = [name for action in parser._actions if getattr(action, "choices", None) is not None
+             and isinstance(action.choices, dict) for name in action.choices]
+    assert {"complete", "render"} <= set(names)
+    return names
+
+
+@pytest.mark.parametrize("command", _subcommands())
+def test_subcommand_help(command):
+    result = run_cli(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage:")
+    assert "Traceback" not in result.stderr
+
+
+def test_version_and_usage_errors():
+    result = run_cli("--version")
+    assert result.returncode == 0 and "skelext" in result.stdout
+    result = run_cli()
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    result = run_cli("render", "--no-such-option", "x.json", "-o", "y.png")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+# ------------------------------------------------------------------ render
+def test_render_a_file(tmp_path):
+    src = write_json(tmp_path / "pose.json", pose_doc())
+    out = tmp_path / "sub" / "pose.png"
+    result = run_cli("render", src, "-o", out)
+    assert result.returncode == 0, result.stderr
+    image = pixels(out)
+    assert image.shape == (100, 120, 3)
+    assert image[50, 45].tolist() == RED_LIMB_DIMMED
+    assert image[50, 60].tolist() == NECK_COLOUR
+    assert image[50, 30].tolist() == R_SHOULDER_COLOUR
+    assert image[10, 10].tolist() == [0, 0, 0]
+
+
+def test_render_normalized_file(tmp_path):
+    src = write_json(tmp_path / "pose.json", pose_doc(points={1: (0.5, 0.5), 2: (0.25, 0.5)}))
+    out = tmp_path / "pose.png"
+    assert run_cli("render", src, "-o", out).returncode == 0
+    image = pixels(out)
+    assert image[50, 60].tolist() == NECK_COLOUR and image[50, 30].tolist() == R_SHOULDER_COLOUR
+
+
+def test_render_into_an_existing_folder(tmp_path):
+    src = write_json(tmp_path / "frame7.json", pose_doc())
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    assert run_cli("render", src, "-o", out_dir).returncode == 0
+    assert pixels(out_dir / "frame7.png").shape == (100, 120, 3)
+
+
+def test_render_expand_grows_the_image(tmp_path):
+    src = write_json(tmp_path / "pose.json", pose_doc(points={1: (60, 50), 2: (-40, 50)}))
+    out = tmp_path / "pose.png"
+    assert run_cli("render", src, "-o", out, "--canvas", "expand").returncode == 0
+    image = pixels(out)
+    assert image.shape[0] == 100 and image.shape[1] > 160
+    shift = image.shape[1] - 120   # grown on the left only
+    assert image[50, 60 + shift].tolist() == NECK_COLOUR
+    assert image[50, -40 + shift].tolist() == R_SHOULDER_COLOUR
+
+
+def test_render_a_folder(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    write_json(src / "a.json", pose_doc())
+    write_json(src / "b.json", pose_doc(width=64, height=80, points={1: (20, 20)}))
+    (src / "notes.txt").write_text("not a pose")
+    out = tmp_path / "out"
+    result = run_cli("render", src, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png"]
+    assert pixels(out / "a.png")[50, 60].tolist() == NECK_COLOUR
+    assert pixels(out / "b.png").shape == (80, 64, 3)
+    assert "Traceback" not in result.stderr
+
+
+BAD_FILES = {
+    "malformed": '{"people": [',
+    "empty": "",
+    "nan": '{"people": [], "canvas_width": NaN, "canvas_height": 10}',
+    "wrong length": json.dumps({"people": [{"pose_keypoints_2d": [1] * 51}], "canvas_width": 9, "canvas_height": 9}),
+    "20 hand points": json.dumps({"people": [{"pose_keypoints_2d": [0] * 54, "hand_left_keypoints_2d": [1] * 60}],
+                                  "canvas_width": 9, "canvas_height": 9}),
+    "negative canvas": json.dumps({"people": [], "canvas_width": -5, "canvas_height": 9}),
+    "missing canvas": json.dumps({"people": []}),
+    "huge int": '{"people": [], "canvas_width": 1%s, "canvas_height": 9}' % ("0" * 400),
+    "string number": json.dumps({"people": [{"pose_keypoints_2d": ["1"] * 54}], "canvas_width": 9,
+                                 "canvas_height": 9}),
+    "people not a list": json.dumps({"people": 3, "canvas_width": 9, "canvas_height": 9}),
+    "deep nesting": "[" * 100000,
+    "huge canvas": json.dumps({"people": [{"pose_keypoints_2d": [5, 5, 1] * 18}], "canvas_width": 100000,
+                               "canvas_height": 100000}),
+    "binary": "\x00\x01\x02",
+}
+
+
+@pytest.mark.parametrize("content", list(BAD_FILES.values()), ids=list(BAD_FILES))
+def test_render_bad_file_is_one_line_exit_2(tmp_path, content):
+    src = write_json(tmp_path / "bad.json", content)
+    out = tmp_path / "bad.png"
+    line = assert_one_line_error(run_cli("render", src, "-o", out))
+    assert len(line) > len("skelext: ") + 10
+    assert not out.exists()
+
+
+def test_render_missing_file(tmp_path):
+    line = assert_one_line_error(run_cli("render", tmp_path / "nope.json", "-o", tmp_path / "x.png"))
+    assert "nope.json" in line
+
+
+def test_render_folder_without_json(tmp_path):
+    (tmp_path / "in").mkdir()
+    assert_one_line_error(run_cli("render", tmp_path / "in", "-o", tmp_path / "out"))
+
+
+def test_render_folder_with_good_and_bad_files(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    write_json(src / "good1.json", pose_doc())
+    write_json(src / "bad_nan.json", BAD_FILES["nan"])
+    write_json(src / "good2.json", pose_doc(width=50, height=40, points={1: (10, 10)}))
+    write_json(src / "bad_len.json", BAD_FILES["wrong length"])
+    out = tmp_path / "out"
+    result = run_cli("render", src, "-o", out)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["good1.png", "good2.png"]
+    assert pixels(out / "good1.png")[50, 60].tolist() == NECK_COLOUR
+    lines = result.stderr.strip().splitlines()
+    assert all(line.startswith("skelext: ") for line in lines)
+    assert any("bad_nan.json" in line for line in lines) and any("bad_len.json" in line for line in lines)
+    assert not any("good1.json" in line or "good2.json" in line for line in lines)
+
+
+def test_render_refuses_to_overwrite_its_input(tmp_path):
+    src = write_json(tmp_path / "pose.json", pose_doc())
+    before = src.read_bytes()
+    assert_one_line_error(run_cli("render", src, "-o", src))
+    assert src.read_bytes() == before
+
+
+def test_render_refuses_to_write_into_its_input_folder(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    write_json(src / "a.json", pose_doc())
+    assert_one_line_error(run_cli("render", src, "-o", src))
+    assert sorted(p.name for p in src.iterdir()) == ["a.json"]
+
+
+def test_complete_refuses_to_overwrite_its_input(tmp_path):
+    src = write_json(tmp_path / "pose.json", pose_doc())
+    before = src.read_bytes()
+    assert_one_line_error(run_cli("complete", src, "-o", src))
+    assert src.read_bytes() == before
+
+
+def test_complete_missing_file(tmp_path):
+    line = assert_one_line_error(run_cli("complete", tmp_path / "nope.json", "-o", tmp_path / "x.json"))
+    assert "nope.json" in line
+
+
+# ------------------------------------------------------------------ complete (needs the model)
+WAIST_UP = REPO_ROOT / "examples" / "waist_up.json"
+
+
+@needs_model
+def test_complete_a_file(tmp_path):
+    src = write_json(tmp_path / "in.json", json.loads(WAIST_UP.read_text()) if WAIST_UP.is_file() else pose_doc(
+        512, 512, {0: (250, 100), 1: (250, 150), 2: (200, 150), 5: (300, 150), 3: (190, 220), 6: (310, 220),
+                   8: (220, 300), 11: (280, 300)}))
+    out = tmp_path / "out.json"
+    result = run_cli("complete", src, "-o", out, "--render")
+    assert result.returncode == 0, result.stderr
+    original, completed = json.loads(src.read_text()), json.loads(out.read_text())
+    assert (completed["canvas_width"], completed["canvas_height"]) == (original["canvas_width"],
+                                                                       original["canvas_height"])
+    filled_any = False
+    for before, after in zip(original["people"], completed["people"]):
+        b, a = before["pose_keypoints_2d"], after["pose_keypoints_2d"]
+        listed = after.get("skelext", {}).get("completed", [])
+        for i in range(18):
+            if b[3 * i + 2] > 0:
+                assert a[3 * i:3 * i + 3] == b[3 * i:3 * i + 3], f"given point {i} changed"
+                assert i not in listed
+            elif i in listed:
+                assert a[3 * i + 2] == 1.0
+                assert all(np.isfinite(a[3 * i:3 * i + 2]))
+        filled_any |= bool(listed)
+    assert filled_any, "nothing was completed"
+    image = pixels(out.with_suffix(".png"))
+    assert image.shape == (original["canvas_height"], original["canvas_width"], 3)
+
+
+@needs_model
+def test_complete_folder_with_a_bad_file(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    write_json(src / "good.json", pose_doc(512, 512, {0: (250, 100), 1: (250, 150), 2: (200, 150),
+                                                      5: (300, 150), 8: (220, 300), 11: (280, 300)}))
+    write_json(src / "bad.json", BAD_FILES["malformed"])
+    out = tmp_path / "out"
+    result = run_cli("complete", src, "-o", out)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["good.json"]
+    assert any("bad.json" in line for line in result.stderr.splitlines())
+    json.loads((out / "good.json").read_text())
+
+
+@needs_model
+@pytest.mark.parametrize("name", ["malformed", "nan", "wrong length", "negative canvas", "huge int"])
+def test_complete_bad_file_is_one_line_exit_2(tmp_path, name):
+    src = write_json(tmp_path / "bad.json", BAD_FILES[name])
+    out = tmp_path / "out.json"
+    assert_one_line_error(run_cli("complete", src, "-o", out))
+    assert not out.exists()
