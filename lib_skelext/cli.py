@@ -163,6 +163,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise SkelextError(f"{src}: no such file or folder")
     if dst.is_dir():
         dst = dst / (src.stem + ".png")
+    if _same_file(src, dst):
+        raise SkelextError(f"{dst}: refusing to overwrite the input file; choose another -o")
     one(src, dst)
     return 0
 

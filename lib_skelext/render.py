@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .errors import SkelextError
 from .pose import LIMBS, N_BODY, Person, PoseFrame, Source
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,6 +39,8 @@ HAND_LINE_WIDTH = 2
 FACE_COLOR = (255, 255, 255)
 FACE_RADIUS = 3
 _EPS = 0.01
+#: Larger canvases are refused (3 bytes per pixel, briefly ~30 while dimming by 0.6).
+MAX_RENDER_PIXELS = 100_000_000
 
 
 def hand_edge_color(edge_index: int) -> Tuple[float, float, float]:
@@ -104,6 +107,9 @@ def _draw_face(canvas: np.ndarray, face: Optional[np.ndarray]) -> None:
 def render_frame(frame: PoseFrame, *, draw_body: bool = True, draw_hands: bool = True,
                  draw_face: bool = True) -> np.ndarray:
     """PoseFrame -> (H, W, 3) uint8 RGB conditioning image, as ControlNet draws it."""
+    if int(frame.canvas_width) * int(frame.canvas_height) > MAX_RENDER_PIXELS:
+        raise SkelextError(f"canvas {frame.canvas_width}x{frame.canvas_height} is too large to draw "
+                           f"(at most {MAX_RENDER_PIXELS // 1_000_000} megapixels)")
     canvas = np.zeros((int(frame.canvas_height), int(frame.canvas_width), 3), dtype=np.uint8)
     return render_people(canvas, frame.people, draw_body=draw_body, draw_hands=draw_hands, draw_face=draw_face)
 
