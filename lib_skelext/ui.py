@@ -233,6 +233,7 @@ def _guarded(fn):
     """Run a handler; a SkelextError becomes a warning and leaves the view as it was."""
     def wrapper(session, point_choice, *args):
         selected = point_index(point_choice)
+        logger.debug("ui event %s", fn.__name__)
         try:
             return fn(session, selected, *args)
         except SkelextError as exc:
@@ -403,22 +404,27 @@ def build_ui(standalone: bool = False) -> "gr.Blocks":
         event_button = gr.Button("apply editor event", elem_id="skelext_event_btn",
                                  elem_classes=["skelext-hidden"])
 
+        # api_name=False: these are UI events, not an API (and gradio 4 cannot describe gr.State
+        # under recent pydantic 2 releases).
         outputs = [session, editor, overlay, control, json_code, downloads, status, person, point, alternative]
         base = [session, point]
-        run.click(_guarded(on_run), base + [photo, pose_file, detector, canvas_mode, alternatives], outputs)
-        pose_file.upload(_guarded(on_run), base + [photo, pose_file, detector, canvas_mode, alternatives],
-                         outputs)
-        event_button.click(_guarded(on_event), base + [event_box, auto], outputs)
-        point.select(_guarded(on_select_point), base, outputs)
-        person.select(_guarded(on_select_person), base + [person], outputs)
-        hide.click(_guarded(on_toggle_hidden), base, outputs)
-        lock.click(_guarded(on_toggle_locked), base, outputs)
-        recomplete.click(_guarded(on_recomplete), base + [alternatives], outputs)
-        undo.click(_guarded(on_undo), base, outputs)
-        redo.click(_guarded(on_redo), base, outputs)
-        reset.click(_guarded(on_reset), base, outputs)
-        alternative.select(_guarded(on_alternative), base + [alternative], outputs)
-        canvas_mode.select(_guarded(on_canvas_mode), base + [canvas_mode], outputs)
+        run_inputs = base + [photo, pose_file, detector, canvas_mode, alternatives]
+        for listener, handler, inputs in (
+                (run.click, on_run, run_inputs),
+                (pose_file.upload, on_run, run_inputs),
+                (event_button.click, on_event, base + [event_box, auto]),
+                (point.input, on_select_point, base),
+                (person.input, on_select_person, base + [person]),
+                (hide.click, on_toggle_hidden, base),
+                (lock.click, on_toggle_locked, base),
+                (recomplete.click, on_recomplete, base + [alternatives]),
+                (undo.click, on_undo, base),
+                (redo.click, on_redo, base),
+                (reset.click, on_reset, base),
+                (alternative.input, on_alternative, base + [alternative]),
+                (canvas_mode.input, on_canvas_mode, base + [canvas_mode])):
+            # .input, not .change/.select: gradio 4 fires those on programmatic updates too.
+            listener(_guarded(handler), inputs, outputs, api_name=False)
         if standalone:
             demo.load(None, None, None, **_event_kwargs(standalone_js()))
     return demo

@@ -141,6 +141,21 @@ def test_edit_knee_recomplete_download_in_browser(ui_server):
     assert _xy(result["ankle_after_undo"]) == ankle_before
     assert _xy(result["ankle_after_redo"]) == ankle_after
 
+    # The second alternative changes the completed ankle, never the edited knee.
+    assert _xy(result["knee_after_alternative"]) == _xy(result["knee_after"])
+    assert _xy(result["ankle_after_alternative"]) != ankle_after
+
+    # Hide / show, click-to-select, lock.
+    assert result["hidden_knee_kind"] == "hidden" and result["shown_knee_kind"] == "edited"
+    other_knee = 12 if knee == 9 else 9
+    assert result["selected_after_click"] == [other_knee]
+    assert result["other_knee_locked"] is True
+
+    # Expand grows the 270 x 205 canvas downwards to hold the completed legs.
+    width, height = result["expand_canvas"]
+    assert width >= 270 and height > 205, result["expand_canvas"]
+
+    assert result["idle_stable"], "the editor kept re-rendering on its own (an event loop between components)"
     errors = [e for e in result["console_errors"] if not any(n in e for n in OFFLINE_NOISE)]
     assert not errors, errors
-    assert len(result["screenshots"]) == 4 and all(Path(p).is_file() for p in result["screenshots"])
+    assert len(result["screenshots"]) == 5 and all(Path(p).is_file() for p in result["screenshots"])

@@ -189,6 +189,45 @@ async function main() {
         const redone = await joints(page);
         step("undo/redo", { ankle_after_undo: find(undone, ankleIndex), ankle_after_redo: find(redone, ankleIndex) });
         await shot(page, "04_after_redo.png");
+
+        // 7. Pick the model's second alternative: the completed ankle changes, the edited knee stays.
+        await clickAndWait(page, "#skelext_alternative label:has-text('#2')", "choosing alternative #2");
+        const alternative = await joints(page);
+        step("alternative chosen", {
+            knee_after_alternative: find(alternative, kneeIndex),
+            ankle_after_alternative: find(alternative, ankleIndex),
+        });
+
+        // 8. Hide and show the selected (dragged) knee; select the other knee by clicking it and lock it.
+        await clickAndWait(page, "#skelext_hide", "hiding the knee");
+        const hiddenKnee = find(await joints(page), kneeIndex);
+        await clickAndWait(page, "#skelext_hide", "showing the knee");
+        const shownKnee = find(await joints(page), kneeIndex);
+        const otherKnee = kneeIndex === 9 ? 12 : 9;
+        await clickAndWait(page, `#skelext_editor circle.skelext-joint[data-person="0"][data-point="${otherKnee}"]`,
+            "selecting the other knee");
+        const selected = await page.locator("#skelext_editor circle.skelext-selected").evaluateAll(
+            (nodes) => nodes.map((n) => parseInt(n.getAttribute("data-point"), 10)));
+        await clickAndWait(page, "#skelext_lock", "locking the other knee");
+        const locked = find(await joints(page), otherKnee);
+        step("hide/show/select/lock", {
+            hidden_knee_kind: hiddenKnee && hiddenKnee.kind, shown_knee_kind: shownKnee && shownKnee.kind,
+            selected_after_click: selected, other_knee_locked: locked && locked.locked,
+        });
+
+        // 9. Canvas mode "expand" grows the canvas to hold the completed legs.
+        await clickAndWait(page, "#skelext_canvas_mode label:has-text('expand')", "switching to expand");
+        const svg = page.locator("#skelext_editor svg.skelext-svg").first();
+        result.expand_canvas = [parseInt(await svg.getAttribute("data-canvas-width"), 10),
+            parseInt(await svg.getAttribute("data-canvas-height"), 10)];
+        step("canvas expanded");
+        await shot(page, "05_expanded_locked.png");
+
+        // 10. The page settles: no event keeps re-rendering the editor by itself.
+        const settledRev = await revision(page);
+        await sleep(2000);
+        result.idle_stable = (await revision(page)) === settledRev;
+        result.status_text = (await page.locator("#skelext_status").first().innerText()).trim();
         result.ok = true;
     } finally {
         await browser.close();
