@@ -187,7 +187,7 @@ def frame_from_dict(doc: Any, *, normalized: Optional[bool] = None) -> PoseFrame
             hand_right=pixel_parts[RIGHT_KEY],
             extra=extra,
         )
-        _restore_skelext_info(person)
+        _restore_skelext_info(person, scale)
         # What was read, to write untouched points back verbatim.
         person._origin = {  # type: ignore[attr-defined]
             "keys": list(person_doc.keys()),
@@ -203,20 +203,33 @@ def frame_from_dict(doc: Any, *, normalized: Optional[bool] = None) -> PoseFrame
     return frame
 
 
-def _restore_skelext_info(person: Person) -> None:
-    """Re-read what an earlier skelext run recorded (completed points, confidence)."""
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _restore_skelext_info(person: Person, scale: np.ndarray) -> None:
+    """Re-read what an earlier skelext run recorded (completed points, confidence, alternatives)."""
     info = person.extra.get(SKELEXT_KEY)
     if not isinstance(info, dict):
         return
     completed = info.get("completed")
-    if isinstance(completed, list) and all(isinstance(i, int) and 0 <= i < N_BODY for i in completed):
+    if isinstance(completed, list) and all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 <= i < N_BODY for i in completed):
         for i in completed:
             if person.body[i, 2] > 0:
                 person.source[i] = Source.COMPLETED
     confidence = info.get("confidence")
-    if isinstance(confidence, list) and len(confidence) == N_BODY and all(
-            isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in confidence):
+    if isinstance(confidence, list) and len(confidence) == N_BODY and all(_is_number(c) for c in confidence):
         person.completion_confidence = np.array(confidence, dtype=np.float64)
+    # Read back so that writing the person again keeps them (the writer rebuilds the key).
+    alternatives, best = info.get("alternatives"), info.get("best_score")
+    if isinstance(alternatives, list) and alternatives and _is_number(best) and all(
+            isinstance(alt, dict) and _is_number(alt.get("score")) and isinstance(alt.get(BODY_KEY), list)
+            and len(alt[BODY_KEY]) == 3 * N_BODY and all(_is_number(v) for v in alt[BODY_KEY])
+            for alt in alternatives):
+        person.alternatives = [np.array(alt[BODY_KEY], dtype=np.float64).reshape(N_BODY, 3) * scale
+                               for alt in alternatives]
+        person.alternative_scores = [float(best)] + [float(alt["score"]) for alt in alternatives]
 
 
 def loads_frame(text: Union[str, bytes], *, normalized: Optional[bool] = None) -> PoseFrame:
