@@ -274,6 +274,48 @@ def test_our_own_output_roundtrips_losslessly():
     assert roundtrip(first) == first
 
 
+def _completed_with_alternatives(width, height):
+    body = np.zeros((18, 3))
+    body[:12] = [[30 + i, 40 + i, 1.0] for i in range(12)]
+    body[R_ANKLE] = [50.5, 190.5, 0.6]
+    source = np.where(body[:, 2] > 0, Source.DETECTED, Source.MISSING)
+    source[R_ANKLE] = Source.COMPLETED
+    alt = body.copy()
+    alt[R_ANKLE] = [70.25, 180.0, 1.0]
+    person = Person(body=body, source=source, completion_confidence=np.ones(18), alternatives=[alt],
+                    alternative_scores=[0.625, 0.25])
+    return PoseFrame(people=[person], canvas_width=width, canvas_height=height)
+
+
+def test_our_output_with_alternatives_roundtrips_losslessly():
+    first = json.loads(dumps_frame(_completed_with_alternatives(100, 200)))
+    info = first["people"][0]["skelext"]
+    assert info["best_score"] == 0.625 and info["alternatives"][0]["score"] == 0.25
+    assert info["alternatives"][0]["pose_keypoints_2d"][3 * R_ANKLE:3 * R_ANKLE + 3] == [70.25, 180.0, 1.0]
+    assert roundtrip(first) == first
+    frame = loads_frame(json.dumps(first))
+    assert len(frame.people[0].alternatives) == 1
+    np.testing.assert_array_equal(frame.people[0].alternatives[0][R_ANKLE], [70.25, 180.0, 1.0])
+
+
+def test_alternatives_of_a_normalized_file_are_read_in_pixels():
+    first = json.loads(dumps_frame(_completed_with_alternatives(100, 200), normalized=True))
+    frame = loads_frame(json.dumps(first))
+    assert frame.normalized
+    np.testing.assert_allclose(frame.people[0].alternatives[0][R_ANKLE], [70.25, 180.0, 1.0])
+    again = json.loads(dumps_frame(frame))
+    got = again["people"][0]["skelext"]["alternatives"][0]["pose_keypoints_2d"]
+    want = first["people"][0]["skelext"]["alternatives"][0]["pose_keypoints_2d"]
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-15)
+
+
+def test_completed_list_with_booleans_is_ignored():
+    person = {"pose_keypoints_2d": body_list({1: (100, 100, 1.0)}), "skelext": {"completed": [True]}}
+    frame = loads_frame(json.dumps(doc_of([person])))
+    assert not frame.people[0].completed.any()
+    assert roundtrip(doc_of([person])) == doc_of([person])
+
+
 def test_person_without_body_key_roundtrips():
     doc = doc_of([{"hand_left_keypoints_2d": [v for i in range(21) for v in (10 + i, 20, 1.0)]},
                   {"pose_keypoints_2d": None, "note": 1}])
