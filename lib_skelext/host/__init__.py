@@ -79,11 +79,12 @@ def on_ui_settings() -> None:
 def mount_api(app: Any) -> bool:
     """Add ``/skelext/v1/`` to the WebUI's FastAPI app once (-> False if already there)."""
     from ..api import PREFIX, build_router
-    from .options import api_auth
+    from .options import api_auth, read_options
 
     if any(str(getattr(route, "path", "")).startswith(PREFIX + "/") for route in getattr(app, "routes", [])):
         return False
-    app.include_router(build_router(auth=api_auth(), dwpose_detector=lambda: runner().detector()))
+    app.include_router(build_router(auth=api_auth(), dwpose_detector=lambda: runner().detector(),
+                                    dwpose_search_dirs=lambda: list(read_options().search_dirs)))
     logger.info("skelext: REST API at %s/ (auth %s)", PREFIX, "on" if api_auth() else "off")
     return True
 

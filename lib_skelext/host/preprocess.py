@@ -158,6 +158,19 @@ class DWPoseFullRunner:
     def detector(self, options: Optional[HostOptions] = None) -> Any:
         return self.detector_factory(options or self.options())
 
+    def _load(self, detector: Any) -> None:
+        """Load the detector's model files once, under the lock (UI, API and
+        generation may ask at the same time)."""
+        if getattr(detector, "_skelext_loaded", False) or not hasattr(detector, "load"):
+            return
+        with self._lock:
+            if not getattr(detector, "_skelext_loaded", False):
+                detector.load()
+                try:
+                    detector._skelext_loaded = True
+                except AttributeError:  # objects with __slots__: load() must be idempotent then
+                    pass
+
     # ----------------------------------------------------------------- runs
     def settings(self, options: HostOptions, resolution: int, slider_1: Any, slider_2: Any) -> PipelineSettings:
         return PipelineSettings(
@@ -185,11 +198,14 @@ class DWPoseFullRunner:
         settings = self.settings(options, resolution_from_slider(resolution), slider_1, slider_2)
         detector = self.detector(options)
         try:
+            self._load(detector)
             return run_dwpose_full(rgb, settings, detector=detector)
         except SkelextError as exc:  # missing weights, bad image: one clear line, then fail
             self._report_once(str(exc))
             raise
         except Exception as exc:  # never lose the pose to a completion bug: plain DWPose
+            if hasattr(detector, "load") and not getattr(detector, "_skelext_loaded", False):
+                raise  # the detector itself failed to load: nothing to fall back to
             self._report_once(f"completion failed ({type(exc).__name__}: {exc}); using plain DWPose")
             return run_dwpose_full(rgb, dataclasses.replace(settings, complete=False), detector=detector)
 
