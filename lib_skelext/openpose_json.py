@@ -102,7 +102,7 @@ def parse_json(text: Union[str, bytes]) -> Any:
 
     try:
         if isinstance(text, bytes):
-            text = text.decode("utf-8")
+            text = text.decode("utf-8-sig")  # a BOM, as Windows editors write, is fine
         return json.loads(text, parse_constant=reject_constant)
     except SkelextError:
         raise
