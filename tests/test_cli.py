@@ -177,6 +177,36 @@ def test_render_bad_file_is_one_line_exit_2(tmp_path, content):
     assert not out.exists()
 
 
+def test_render_file_with_utf8_bom(tmp_path):
+    src = tmp_path / "bom.json"
+    src.write_bytes(b"\xef\xbb\xbf" + json.dumps(pose_doc()).encode())
+    out = tmp_path / "bom.png"
+    result = run_cli("render", src, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert pixels(out)[50, 60].tolist() == NECK_COLOUR
+
+
+def test_render_file_not_utf8(tmp_path):
+    src = tmp_path / "latin1.json"
+    src.write_bytes(b'{"people": [], "canvas_width": 9, "canvas_height": 9, "name": "\xe9"}')
+    assert_one_line_error(run_cli("render", src, "-o", tmp_path / "x.png"))
+
+
+def test_render_oversized_file_is_refused_unread(tmp_path):
+    src = tmp_path / "big.json"
+    with open(src, "wb") as handle:
+        handle.truncate(60 * 1024 * 1024)   # sparse: nothing is written
+    line = assert_one_line_error(run_cli("render", src, "-o", tmp_path / "x.png"))
+    assert "big.json" in line
+
+
+def test_render_unwritable_output(tmp_path):
+    src = write_json(tmp_path / "pose.json", pose_doc())
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert_one_line_error(run_cli("render", src, "-o", blocker / "sub" / "x.png"))
+
+
 def test_render_missing_file(tmp_path):
     line = assert_one_line_error(run_cli("render", tmp_path / "nope.json", "-o", tmp_path / "x.png"))
     assert "nope.json" in line

@@ -89,6 +89,11 @@ def test_explicit_units_override_the_guess():
     assert as_norm.normalized is True
 
 
+def test_utf8_bom_is_accepted():
+    frame = loads_frame(b"\xef\xbb\xbf" + json.dumps(doc_of([])).encode())
+    assert (frame.canvas_width, frame.canvas_height) == (W, H)
+
+
 def test_empty_people_is_valid():
     frame = loads_frame(json.dumps(doc_of([])))
     assert frame.people == []
