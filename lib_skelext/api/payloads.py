@@ -1,0 +1,129 @@
+"""Request payloads: base64 images, pose JSON, size checks, and what ``GET info`` reports."""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from ..errors import SkelextError
+from .limits import MAX_IMAGE_PIXELS, TooLarge
+
+
+def decode_image(data: Any, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """Base64 (or data: URL) PNG/JPEG/WebP/... -> (H, W, 3) uint8 RGB, or (H, W, 4) with alpha."""
+    if not isinstance(data, str) or not data.strip():
+        raise SkelextError("image: expected a base64-encoded image string")
+    text = data.strip()
+    if text.startswith("data:"):
+        header, _, text = text.partition(",")
+        if ";base64" not in header:
+            raise SkelextError("image: data URLs must be base64 (data:image/png;base64,...)")
+    try:
+        raw = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise SkelextError("image: not valid base64") from None
+    if not raw:
+        raise SkelextError("image: empty")
+    from PIL import Image
+
+    try:
+        im = Image.open(io.BytesIO(raw))
+        width, height = im.size
+    except Exception:  # PIL raises several types for foreign bytes, bombs included
+        raise SkelextError("image: not a readable image (send PNG, JPEG or WebP bytes, base64-encoded)") from None
+    if width * height > max_pixels:
+        raise TooLarge(f"image: {width}x{height} is {width * height} pixels; at most {max_pixels}")
+    try:
+        im.load()
+        im = im.convert("RGBA" if ("A" in im.getbands() or "transparency" in im.info) else "RGB")
+    except Exception:
+        raise SkelextError("image: truncated or corrupt image data") from None
+    return np.asarray(im, dtype=np.uint8)
+
+
+def encode_png(image: np.ndarray) -> str:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+_UNITS = {"auto": None, "px": False, "norm": True}
+
+
+def read_pose(pose: Any, coords: str = "auto"):
+    """Request ``pose`` (an object, or a string holding one) -> PoseFrame (pixels)."""
+    from ..openpose_json import frame_from_dict, parse_json
+
+    if coords not in _UNITS:
+        raise SkelextError(f"coords must be one of {', '.join(_UNITS)}, got {coords!r}")
+    if isinstance(pose, (str, bytes)):
+        pose = parse_json(pose)
+    check_finite(pose)
+    return frame_from_dict(pose, normalized=_UNITS[coords])
+
+
+def check_finite(value: Any, depth: int = 0) -> None:
+    """Reject NaN/Infinity anywhere (Python's JSON parser lets them through)."""
+    if depth > 64:
+        raise SkelextError("invalid JSON: nested too deeply")
+    if isinstance(value, float) and not np.isfinite(value):
+        raise SkelextError("invalid JSON: NaN and Infinity are not allowed")
+    if isinstance(value, dict):
+        for item in value.values():
+            check_finite(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            check_finite(item, depth + 1)
+
+
+def check_canvas_pixels(frame: Any, max_pixels: int) -> None:
+    pixels = int(frame.canvas_width) * int(frame.canvas_height)
+    if pixels > max_pixels:
+        raise TooLarge(f"canvas {frame.canvas_width}x{frame.canvas_height} is {pixels} pixels; "
+                       f"at most {max_pixels} can be drawn")
+
+
+def completed_points(frame: Any) -> int:
+    return int(sum(int(p.completed.sum()) for p in frame.people))
+
+
+def completion_model_info() -> Dict[str, Any]:
+    """The completion model file, its architecture and the metadata stored in it."""
+    import json
+    import os
+
+    from .. import completion_model as cm
+
+    path = os.path.abspath(os.environ.get("SKELEXT_COMPLETION_MODEL") or cm.DEFAULT_MODEL_PATH)
+    info: Dict[str, Any] = {"path": path, "found": os.path.isfile(path), "encoding_version": cm.ENCODING_VERSION}
+    if not info["found"]:
+        return info
+    try:
+        from safetensors import safe_open
+
+        with safe_open(path, framework="numpy") as f:
+            meta = dict(f.metadata() or {})
+    except Exception as exc:
+        info["error"] = f"unreadable: {exc}".splitlines()[0]
+        return info
+    for key, value in meta.items():
+        try:
+            info[key] = json.loads(value)
+        except (TypeError, ValueError):
+            info[key] = value
+    return info
+
+
+def dwpose_weights_info(search_dirs: Optional[List[Any]] = None) -> Dict[str, Any]:
+    from ..weights import DWPOSE_FILES, dwpose_search_dirs, find_file
+
+    dirs = list(search_dirs) if search_dirs else dwpose_search_dirs()
+    found = {w.name: find_file(w.name, dirs) for w in DWPOSE_FILES}
+    files = {name: (str(path) if path is not None else None) for name, path in found.items()}
+    return {"found": all(files.values()), "files": files, "looked_in": [str(d) for d in dirs],
+            "download_from": {w.name: w.url for w in DWPOSE_FILES}}
