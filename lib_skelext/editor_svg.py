@@ -34,7 +34,7 @@ LEGEND = (
     '<span><i class="skelext-key skelext-key-edited"></i>edited</span>'
     '<span><i class="skelext-key skelext-key-hidden"></i>hidden</span>'
     '<span><i class="skelext-key skelext-key-locked"></i>locked</span>'
-    '<span class="skelext-hint">drag a point; click to select it; dashed frame = the image</span>'
+    '<span class="skelext-hint">drag a point; click to select it; dashed frame = the canvas (control image)</span>'
     "</div>"
 )
 

@@ -5,10 +5,12 @@ Starts ``python -m lib_skelext ui`` on a free port (this venv's gradio: 3.41 in
 examples/waist_up.json, see completed legs, drag a knee, re-complete, download
 JSON + PNG, undo/redo) and asserts on the JSON it prints. Screenshots go to
 ``artifacts/browser/<gradio version>/``. Skipped only when node, Chromium or
-playwright-core (``tools/setup.sh test``) are missing.
+playwright-core (``tools/setup.sh test``) are missing; the photo test also
+needs mediapipe (BlazePose runs offline; DWPose weights are not downloaded here).
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -92,12 +94,12 @@ def _xy(joint: dict) -> tuple:
     return joint["x"], joint["y"]
 
 
-def test_edit_knee_recomplete_download_in_browser(ui_server):
+def _run_browser(ui_server, **env_extra) -> tuple:
+    """Run editor_test.js against the server; (result dict, server log tail)."""
     url, log_path = ui_server
-    version = metadata.version("gradio")
-    shots = ROOT / "artifacts" / "browser" / version
+    shots = ROOT / "artifacts" / "browser" / metadata.version("gradio")
     env = dict(os.environ, SKELEXT_URL=url, SKELEXT_POSE=str(ROOT / "examples" / "waist_up.json"),
-               SKELEXT_SHOTS=str(shots), SKELEXT_CHROMIUM=CHROMIUM)
+               SKELEXT_SHOTS=str(shots), SKELEXT_CHROMIUM=CHROMIUM, **env_extra)
     run = subprocess.run(["node", str(SCRIPT)], cwd=BROWSER_DIR, env=env, capture_output=True, text=True,
                          timeout=300)
     lines = [line for line in run.stdout.splitlines() if line.strip()]
@@ -106,6 +108,13 @@ def test_edit_knee_recomplete_download_in_browser(ui_server):
     server_log = log_path.read_text(errors="replace")[-3000:]
     assert result["ok"], f"{result.get('error')}\nsteps: {result['steps']}\nserver log:\n{server_log}"
     assert run.returncode == 0
+    errors = [e for e in result["console_errors"] if not any(n in e for n in OFFLINE_NOISE)]
+    assert not errors, errors
+    return result, server_log
+
+
+def test_edit_knee_recomplete_download_in_browser(ui_server):
+    result, server_log = _run_browser(ui_server)
 
     knee, ankle = result["knee_index"], result["ankle_index"]
     # Completed legs are drawn: both knees and ankles were missing in the waist-up pose.
@@ -155,7 +164,25 @@ def test_edit_knee_recomplete_download_in_browser(ui_server):
     width, height = result["expand_canvas"]
     assert width >= 270 and height > 205, result["expand_canvas"]
 
+    # Send to ControlNet (stand-in markup): PNG and JSON on unit 0's inputs, unit enabled, unit 1 untouched.
+    cn = result["controlnet"]
+    assert cn["image"]["name"] == "skelext_pose.png" and cn["image"]["type"] == "image/png" and cn["image"]["size"]
+    assert cn["pose"]["name"] == "skelext_pose.json"
+    assert json.loads(cn["pose"]["text"])["canvas_width"] == width
+    assert cn["enabled"] is True and cn["other_unit_files"] == 0
+    assert cn["changes"][:2] == ["skelext_pose.png", "skelext_pose.json"]
+
     assert result["idle_stable"], "the editor kept re-rendering on its own (an event loop between components)"
-    errors = [e for e in result["console_errors"] if not any(n in e for n in OFFLINE_NOISE)]
-    assert not errors, errors
     assert len(result["screenshots"]) == 5 and all(Path(p).is_file() for p in result["screenshots"])
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mediapipe") is None,
+                    reason="mediapipe (the offline BlazePose detector) is not installed in this environment")
+def test_photo_detect_and_complete_in_browser(ui_server):
+    photo = ROOT / "examples" / "coco_000000000785_crop_hipsup.jpg"
+    result, server_log = _run_browser(ui_server, SKELEXT_PHOTO=str(photo))
+    assert "1 people detected" in result["photo_status"], (result["photo_status"], server_log)
+    assert result["photo_joints"] == 18
+    assert result["photo_kinds"].count("detected") >= 10
+    assert sum(k in ("completed", "lowconf") for k in result["photo_kinds"]) >= 2  # the legs below the hips
+    assert result["photo_has_image"] == 1

@@ -4,7 +4,10 @@
 //   SKELEXT_SHOTS=artifacts/browser/3.41.2 node tests/browser/editor_test.js
 //
 // Loads a waist-up pose JSON, checks that completed legs are drawn, drags a
-// knee, re-completes, downloads the JSON and the PNG, then undoes and redoes.
+// knee, re-completes, downloads the JSON and the PNG, undoes and redoes, picks an
+// alternative, hides/locks points, expands the canvas and sends the pose to a
+// stand-in ControlNet unit. With SKELEXT_PHOTO set it instead uploads that photo,
+// detects with BlazePose and checks the completed skeleton (06_photo.png).
 // Prints one JSON object (the last stdout line) for tests/test_browser.py to
 // assert on; exits 1 with {"ok": false, "error": ...} when a step fails.
 "use strict";
@@ -99,6 +102,33 @@ async function download(page, selector, target) {
     return target;
 }
 
+// Photo mode: upload a photo, detect with BlazePose (offline), run, check the completed skeleton.
+async function photoFlow(page) {
+    const photo = path.resolve(process.env.SKELEXT_PHOTO);
+    await page.locator("#skelext_photo input[type=file]").first().setInputFiles(photo);
+    await page.locator("#skelext_photo img").first().waitFor({ state: "attached" });
+    step("photo uploaded");
+    const detector = page.locator("#skelext_detector");
+    if (await detector.locator("select").count()) {
+        await detector.locator("select").selectOption("blazepose");
+    } else {
+        await detector.locator("input").first().click();
+        await page.locator("ul[role=listbox] li, .options li").filter({ hasText: "blazepose" }).first().click();
+    }
+    step("blazepose chosen");
+    const rev = await revision(page);
+    await page.locator("#skelext_run").first().click();
+    await waitForNewRevision(page, rev, "running detection on the photo");
+    const found = await joints(page);
+    step("photo run", {
+        photo_joints: found.length,
+        photo_kinds: found.map((j) => j.kind),
+        photo_status: (await page.locator("#skelext_status").first().innerText()).trim(),
+        photo_has_image: await page.locator("#skelext_editor svg image").count(),
+    });
+    await shot(page, "06_photo.png");
+}
+
 async function main() {
     fs.mkdirSync(SHOTS, { recursive: true });
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
@@ -115,6 +145,12 @@ async function main() {
         await page.locator("#skelext_pose_file").first().waitFor({ state: "attached" });
         await page.waitForFunction(() => !!window.skelextEditor, null, { timeout: STEP_TIMEOUT_MS });
         step("page loaded");
+
+        if (process.env.SKELEXT_PHOTO) {
+            await photoFlow(page);
+            result.ok = true;
+            return;
+        }
 
         // 1. Load the waist-up pose JSON.
         const before = await revision(page);
@@ -223,7 +259,39 @@ async function main() {
         step("canvas expanded");
         await shot(page, "05_expanded_locked.png");
 
-        // 10. The page settles: no event keeps re-rendering the editor by itself.
+        // 10. "Send to ControlNet" against a stand-in of ControlNet's unit markup (the real one lives in the
+        // WebUI): the unit's image and pose-JSON file inputs get the PNG and the JSON, the unit is enabled.
+        await page.evaluate(() => {
+            const fake = document.createElement("div");
+            fake.id = "tab_txt2img";
+            fake.innerHTML = '<div id="controlnet"><div class="tabs"><div class="tab-nav"><button>0</button>' +
+                "<button>1</button></div>" + [0, 1].map((i) => '<div class="cnet-unit-tab" data-unit="' + i + '">' +
+                '<div class="cnet-input-image-group"><div class="cnet-image"><input type="file"></div></div>' +
+                '<div class="cnet-upload-pose"><input type="file"></div>' +
+                '<label class="cnet-unit-enabled"><input type="checkbox"></label></div>').join("") + "</div></div>";
+            document.body.appendChild(fake);
+            window.__skelextChanges = [];
+            fake.addEventListener("change", (e) => window.__skelextChanges.push(
+                e.target.files ? e.target.files[0].name : "checkbox"), true);
+        });
+        await page.evaluate(() => window.skelextEditor.sendToControlNet("txt2img"));
+        result.controlnet = await page.evaluate(async () => {
+            const unit = document.querySelector('#tab_txt2img .cnet-unit-tab[data-unit="0"]');
+            const image = unit.querySelector(".cnet-image input").files[0];
+            const pose = unit.querySelector(".cnet-upload-pose input").files[0];
+            const other = document.querySelector('#tab_txt2img .cnet-unit-tab[data-unit="1"] .cnet-image input');
+            return {
+                image: image && { name: image.name, type: image.type, size: image.size },
+                pose: pose && { name: pose.name, type: pose.type, text: await pose.text() },
+                enabled: unit.querySelector(".cnet-unit-enabled input").checked,
+                other_unit_files: other.files.length,
+                changes: window.__skelextChanges,
+            };
+        });
+        await page.evaluate(() => document.getElementById("tab_txt2img").remove());
+        step("sent to a stand-in ControlNet unit");
+
+        // 11. The page settles: no event keeps re-rendering the editor by itself.
         const settledRev = await revision(page);
         await sleep(2000);
         result.idle_stable = (await revision(page)) === settledRev;
