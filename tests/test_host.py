@@ -232,6 +232,16 @@ def test_new_registry_wins_over_legacy_dicts(hosts):
     assert LABEL not in sys.modules["scripts.global_state"].cn_preprocessor_modules
 
 
+def test_legacy_canvas_setting(hosts):
+    hosts.controlnet_legacy()
+    sys.modules["modules.shared"].opts.data["skelext_canvas_mode"] = "fit"
+    host.register_preprocessors()
+    config = sys.modules["scripts.global_state"].preprocessor_sliders_config[LABEL]
+    assert config[1]["value"] == 1
+    registry.set_canvas_default("expand")
+    assert config[1]["value"] == 2
+
+
 def test_legacy_payload_kind_default_string(hosts):
     hosts.controlnet_legacy("str")
     assert registry.legacy_payload_kind() == PAYLOAD_STR
@@ -324,6 +334,7 @@ def test_slider_parsing():
 # ------------------------------------------------------------------------ settings
 def test_settings_section_and_effects(hosts):
     hosts.controlnet()
+    hosts.forge()
     host.register_preprocessors()
     shared = sys.modules["modules.shared"]
     host.on_ui_settings()
@@ -333,6 +344,8 @@ def test_settings_section_and_effects(hosts):
     shared.opts.set("skelext_canvas_mode", "expand")
     p = sys.modules["scripts.supported_preprocessor"].Preprocessor.get_preprocessor(NAME)
     assert p.slider_1.value == 2
+    forge = sys.modules["modules_forge.shared"].supported_preprocessors[LABEL]
+    assert forge.slider_1.gradio_update_kwargs["value"] == 2
     shared.opts.set("skelext_draw_hands", False)
     shared.opts.data["skelext_device"] = "tpu"  # invalid: default
     opts = host_options.read_options()
