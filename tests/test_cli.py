@@ -318,3 +318,69 @@ def test_complete_bad_file_is_one_line_exit_2(tmp_path, name):
     out = tmp_path / "out.json"
     assert_one_line_error(run_cli("complete", src, "-o", out))
     assert not out.exists()
+
+
+def _normalized_copy(doc):
+    w, h = doc["canvas_width"], doc["canvas_height"]
+    out = json.loads(json.dumps(doc))
+    for person in out["people"]:
+        for key in ("pose_keypoints_2d", "face_keypoints_2d", "hand_left_keypoints_2d", "hand_right_keypoints_2d"):
+            values = person.get(key)
+            if values:
+                person[key] = [v / (w if i % 3 == 0 else h) if i % 3 < 2 else v for i, v in enumerate(values)]
+    return out
+
+
+@needs_model
+@pytest.mark.skipif(not WAIST_UP.is_file(), reason="examples/waist_up.json missing")
+def test_complete_normalized_file_stays_normalized_with_points_below_the_frame(tmp_path):
+    from lib_skelext.openpose_json import loads_frame
+
+    doc = json.loads(WAIST_UP.read_text())
+    w, h = doc["canvas_width"], doc["canvas_height"]
+    src_px = write_json(tmp_path / "px.json", doc)
+    src_norm = write_json(tmp_path / "norm.json", _normalized_copy(doc))
+    assert run_cli("complete", src_px, "-o", tmp_path / "px_out.json").returncode == 0
+    result = run_cli("complete", src_norm, "-o", tmp_path / "norm_out.json")
+    assert result.returncode == 0, result.stderr
+    out_px = json.loads((tmp_path / "px_out.json").read_text())["people"][0]
+    out_norm = json.loads((tmp_path / "norm_out.json").read_text())["people"][0]
+    given = json.loads(src_norm.read_text())["people"][0]["pose_keypoints_2d"]
+    completed = out_norm["skelext"]["completed"]
+    assert completed == out_px["skelext"]["completed"] and completed
+    for i in range(18):
+        a = out_norm["pose_keypoints_2d"][3 * i:3 * i + 3]
+        if given[3 * i + 2] > 0:
+            assert a == given[3 * i:3 * i + 3]
+        elif i in completed:
+            b = out_px["pose_keypoints_2d"][3 * i:3 * i + 3]
+            assert a[2] == 1.0
+            assert a[0] * w == pytest.approx(b[0], abs=0.5) and a[1] * h == pytest.approx(b[1], abs=0.5)
+    # legs completed below the frame (y > 1) must not flip the units guess when read back
+    frame = loads_frame((tmp_path / "norm_out.json").read_text())
+    assert frame.normalized
+    assert np.flatnonzero(frame.people[0].completed).tolist() == completed
+
+
+@needs_model
+def test_complete_alternatives_then_render(tmp_path):
+    src = write_json(tmp_path / "in.json", pose_doc(512, 512, {0: (250, 100), 1: (250, 150), 2: (200, 150),
+                                                               5: (300, 150), 8: (220, 300), 11: (280, 300)}))
+    out = tmp_path / "out.json"
+    result = run_cli("complete", src, "-o", out, "--alternatives", "3")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(out.read_text())["people"][0]["skelext"]
+    assert 1 <= len(info["alternatives"]) <= 2
+    for alt in info["alternatives"]:
+        assert len(alt["pose_keypoints_2d"]) == 54
+    result = run_cli("render", out, "-o", tmp_path / "out.png")
+    assert result.returncode == 0, result.stderr
+    assert pixels(tmp_path / "out.png").shape == (512, 512, 3)
+
+
+@pytest.mark.parametrize("k", ["0", "9", "x"])
+def test_complete_bad_alternatives(tmp_path, k):
+    src = write_json(tmp_path / "in.json", pose_doc())
+    result = run_cli("complete", src, "-o", tmp_path / "out.json", "--alternatives", k)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert not (tmp_path / "out.json").exists()
