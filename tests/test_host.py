@@ -401,3 +401,12 @@ def test_install_py(monkeypatch):
     monkeypatch.setattr(module2, "_has_module", lambda name: name != "onnxruntime")
     module2.install()
     assert pips2 == []  # the GPU build is kept
+
+
+def test_metadata_ini_orders_after_controlnet():
+    import configparser
+
+    config = configparser.ConfigParser()
+    assert config.read(REPO / "metadata.ini", encoding="utf-8")
+    assert config.get("Extension", "Name") == "skelext"
+    assert "sd-webui-controlnet" in config.get("scripts", "After").lower().replace(",", " ").split()
