@@ -1,0 +1,163 @@
+"""Complete partial OpenPose-18 bodies: public API.
+
+Coordinates are pixels of the canvas; the canvas (0, 0, width, height) is the
+visible frame, so the model knows which missing points lie beyond the edge.
+Given points (confidence > 0, or ``fixed``) come back bit for bit; missing
+points get the model's most likely completion with confidence 1.0 and
+``Source.COMPLETED``; ``completion_confidence`` holds the model's belief
+(0..1) that each completed point is within half a torso of the truth.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .errors import SkelextError
+from .pose import N_BODY, Person, PoseFrame, Source
+from .settings import validate_alternatives
+
+if TYPE_CHECKING:
+    from .completion_model import CompletionModel
+
+logger = logging.getLogger(__name__)
+
+#: Alternatives closer than this (mean distance over completed points, torso units) count as the same.
+DISTINCT_NORM = 0.15
+
+
+def _check_canvas(width: float, height: float) -> Tuple[float, float]:
+    try:
+        w, h = float(width), float(height)
+    except (TypeError, ValueError):
+        raise SkelextError(f"canvas size must be numbers, got {width!r} x {height!r}") from None
+    if not (np.isfinite(w) and np.isfinite(h) and w > 0 and h > 0):
+        raise SkelextError(f"canvas size must be finite and positive, got {width!r} x {height!r}")
+    return w, h
+
+
+def _given_mask(person: Person, fixed: Optional[np.ndarray]) -> np.ndarray:
+    given = np.asarray(person.body[:, 2] > 0)
+    if fixed is not None:
+        f = np.asarray(fixed)
+        if f.shape != (N_BODY,):
+            raise SkelextError(f"fixed must be 18 booleans (one per body point), got shape {f.shape}")
+        given = given | f.astype(bool)
+    if not np.isfinite(person.body[given]).all():
+        raise SkelextError("a given body point has a non-finite coordinate or confidence; fix the pose data")
+    return given
+
+
+def _shallow_copy(person: Person) -> Person:
+    """A new Person with copied arrays (faster than deepcopy; same values bit for bit)."""
+    return Person(
+        body=person.body.copy(), source=None if person.source is None else person.source.copy(),
+        face=None if person.face is None else person.face.copy(),
+        hand_left=None if person.hand_left is None else person.hand_left.copy(),
+        hand_right=None if person.hand_right is None else person.hand_right.copy(),
+        completion_confidence=None if person.completion_confidence is None else person.completion_confidence.copy(),
+        alternatives=[a.copy() for a in person.alternatives], alternative_scores=list(person.alternative_scores),
+        extra=copy.deepcopy(person.extra),
+    )
+
+
+def _pick_distinct(means_norm: np.ndarray, missing: np.ndarray, k: int) -> List[int]:
+    """Greedy, best first: hypotheses whose completed points differ from every chosen one.
+
+    means_norm (K, 18, 2); missing (18,) bool. Returns up to k hypothesis indices.
+    """
+    chosen = [0]
+    for j in range(1, len(means_norm)):
+        if len(chosen) >= k:
+            break
+        d = [np.linalg.norm(means_norm[j, missing] - means_norm[c, missing], axis=-1).mean() for c in chosen]
+        if min(d) > DISTINCT_NORM:
+            chosen.append(j)
+    return chosen
+
+
+def _complete_many(people: Sequence[Person], givens: Sequence[np.ndarray], rects: np.ndarray, alternatives: int,
+                   model: Optional["CompletionModel"]) -> List[Person]:
+    """Complete several people in one forward pass. rects (N, 4) px."""
+    from .completion_model import fit_normalisation, load_model, point_confidence
+
+    out = [_shallow_copy(p) for p in people]
+    if not out:
+        return out
+    given = np.stack(givens)
+    xy = np.stack([np.where(g[:, None], p.body[:, :2], 0.0) for p, g in zip(people, givens)])
+    todo = []
+    for i, p in enumerate(out):
+        if given[i].all():
+            p.completion_confidence = np.ones(N_BODY)
+            p.alternatives, p.alternative_scores = [], [1.0]
+        else:
+            todo.append(i)
+    if not todo:
+        return out
+    model = model or load_model()
+    _, _, ok = fit_normalisation(xy[todo], given[todo], model.mean_pose)
+    run = [i for i, good in zip(todo, ok) if good]
+    for i, good in zip(todo, ok):
+        if not good:
+            logger.info("person %d: fewer than 2 usable body points; returned unchanged", i)
+            out[i].completion_confidence = None
+    if not run:
+        return out
+    pred = model.predict(xy[run], given[run], rects[run])
+    means_norm = pred.means_px / pred.scale[:, None, None, None]
+    sigma = pred.sigma_norm
+    conf_all = point_confidence(means_norm, sigma, pred.probs)
+    for n, i in enumerate(run):
+        person, miss = out[i], ~given[i]
+        picks = _pick_distinct(means_norm[n], miss, alternatives)
+        bodies = []
+        for j in picks:
+            b = person.body.copy()
+            b[miss, :2] = pred.means_px[n, j, miss]
+            b[miss, 2] = 1.0
+            bodies.append(b)
+        person.body = bodies[0]
+        src = person.source.copy()
+        src[miss] = Source.COMPLETED
+        person.source = src
+        person.completion_confidence = np.where(miss, conf_all[n], 1.0)
+        person.alternatives = bodies[1:]
+        person.alternative_scores = [float(pred.probs[n, j]) for j in picks]
+    return out
+
+
+def complete_person(person: Person, canvas_width: float, canvas_height: float, *, alternatives: int = 1,
+                    fixed: Optional[np.ndarray] = None, model: Optional["CompletionModel"] = None) -> Person:
+    """Complete one person on a canvas_width x canvas_height pixel frame; returns a new Person.
+
+    person.body: (18, 3) x_px, y_px, conf (conf 0 = missing). fixed: optional (18,)
+    bool of points the user locked or edited (they count as given). alternatives:
+    1..8 ranked completions (``person.alternatives`` holds the k-1 after the best,
+    ``alternative_scores`` the k mixture probabilities, best first, sum <= 1; fewer
+    are returned when the model has fewer distinct ones). With fewer than 2 usable
+    points the copy comes back unchanged with ``completion_confidence`` None.
+    """
+    validate_alternatives(alternatives)
+    w, h = _check_canvas(canvas_width, canvas_height)
+    if not isinstance(person, Person):
+        raise SkelextError(f"complete_person needs a Person, got {type(person).__name__}")
+    given = _given_mask(person, fixed)
+    return _complete_many([person], [given], np.array([[0.0, 0.0, w, h]]), alternatives, model)[0]
+
+
+def complete_frame(frame: PoseFrame, *, alternatives: int = 1, model: Optional["CompletionModel"] = None) -> PoseFrame:
+    """Complete every person of a frame (one batched forward pass); returns a new PoseFrame.
+
+    The frame's canvas (pixels) is the visible rectangle for everyone.
+    """
+    validate_alternatives(alternatives)
+    w, h = _check_canvas(frame.canvas_width, frame.canvas_height)
+    givens = [_given_mask(p, None) for p in frame.people]
+    rects = np.tile(np.array([[0.0, 0.0, w, h]]), (len(frame.people), 1))
+    people = _complete_many(frame.people, givens, rects, alternatives, model)
+    return PoseFrame(people=people, canvas_width=frame.canvas_width, canvas_height=frame.canvas_height,
+                     animals=copy.deepcopy(frame.animals), extra=copy.deepcopy(frame.extra),
+                     normalized=frame.normalized)

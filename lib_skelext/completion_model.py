@@ -1,0 +1,232 @@
+"""The completion network: body-normalised encoding and a numpy forward pass.
+
+One source of truth for the encoding: ``train/`` imports ``encode`` from here.
+
+Encoding (``ENCODING_VERSION`` 1)
+---------------------------------
+* Body normalisation: a mean pose ``mean_pose`` (18, 2), neck at the origin, torso
+  (neck -> mid-hip) of length 1, y down, is fitted to the usable points by a scale
+  and a translation only (no rotation, so "up" is kept): the translation matches
+  the centroids, the scale is the ratio of the RMS spreads about them (which does
+  not collapse when the person is rotated). Normalised units are therefore about
+  one torso length.
+* Features (58,): for each of the 18 points x_norm, y_norm, visible (0/1), missing
+  points as (0, 0, 0); then the visible canvas rectangle x0, y0, x1, y1 in the same
+  normalised coordinates, clipped to +-``RECT_CLIP``. Points missing because they
+  lie beyond the edge therefore belong outside that rectangle, occluded ones inside.
+* Network: Linear(58, H) ReLU, then B residual blocks h + W2 relu(W1 h), then a
+  linear head giving, for K hypotheses, 18 (dx, dy) offsets added to the mean pose,
+  18 log sigmas (isotropic, normalised units) and one mixture logit.
+
+Weights are a safetensors file read with ``safetensors.numpy``; its metadata holds
+``{"config": json}`` with the architecture and the encoding version.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import asdict, dataclass
+from typing import Dict, NamedTuple, Optional, Tuple
+
+import numpy as np
+
+from .errors import SkelextError
+
+logger = logging.getLogger(__name__)
+
+ENCODING_VERSION = 1
+N_POINTS = 18
+N_FEATURES = N_POINTS * 3 + 4
+RECT_CLIP = 8.0
+COORD_CLIP = 12.0
+LOG_SIGMA_MIN = -4.5
+LOG_SIGMA_MAX = 2.0
+#: Radius (normalised units, ~torso lengths) inside which a completed point counts as right.
+CONFIDENCE_RADIUS = 0.5
+
+DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                  "models", "skelext_completion_v1.safetensors")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of the completion network (stored in the weight file's metadata)."""
+
+    hidden: int = 256
+    blocks: int = 3
+    hypotheses: int = 8
+    encoding_version: int = ENCODING_VERSION
+
+    @property
+    def out_dim(self) -> int:
+        return self.hypotheses * (N_POINTS * 2 + N_POINTS + 1)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelConfig":
+        return cls(**json.loads(text))
+
+
+def fit_normalisation(xy: np.ndarray, usable: np.ndarray, mean_pose: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fit scale + translation of the mean pose to the usable points of each person.
+
+    xy: (N, 18, 2) pixels; usable: (N, 18) bool; mean_pose: (18, 2) normalised.
+    Returns scale (N,) pixels per normalised unit, offset (N, 2) pixels (so that
+    pixels = scale * norm + offset), ok (N,) bool: at least 2 usable points that
+    are not all at one place. Where not ok, scale is 1 and offset 0.
+    """
+    xy = np.asarray(xy, np.float64)
+    w = np.asarray(usable, bool).astype(np.float64)
+    n = w.sum(1)
+    safe_n = np.maximum(n, 1.0)
+    cp = (xy * w[..., None]).sum(1) / safe_n[:, None]
+    cm = (mean_pose[None] * w[..., None]).sum(1) / safe_n[:, None]
+    sp = (((xy - cp[:, None]) ** 2).sum(-1) * w).sum(1)
+    sm = (((mean_pose[None] - cm[:, None]) ** 2).sum(-1) * w).sum(1)
+    ok = (n >= 2) & (sm > 1e-8) & (sp > 1e-12)
+    scale = np.where(ok, np.sqrt(sp / np.where(ok, sm, 1.0)), 1.0)
+    offset = np.where(ok[:, None], cp - scale[:, None] * cm, 0.0)
+    return scale, offset, ok
+
+
+def encode(xy: np.ndarray, visible: np.ndarray, rect: np.ndarray, mean_pose: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """People in pixels -> network features.
+
+    xy: (N, 18, 2) pixels; visible: (N, 18) bool (the given points); rect: (N, 4)
+    visible canvas x0, y0, x1, y1 in pixels; mean_pose (18, 2).
+    Returns features (N, 58) float32, scale (N,), offset (N, 2), ok (N,).
+    """
+    xy = np.asarray(xy, np.float64)
+    vis = np.asarray(visible, bool)
+    scale, offset, ok = fit_normalisation(xy, vis, mean_pose)
+    norm = (xy - offset[:, None]) / scale[:, None, None]
+    norm = np.clip(np.where(vis[..., None], norm, 0.0), -COORD_CLIP, COORD_CLIP)
+    r = np.asarray(rect, np.float64).reshape(-1, 4)
+    rn = np.empty_like(r)
+    rn[:, 0::2] = (r[:, 0::2] - offset[:, :1]) / scale[:, None]
+    rn[:, 1::2] = (r[:, 1::2] - offset[:, 1:]) / scale[:, None]
+    rn = np.clip(rn, -RECT_CLIP, RECT_CLIP)
+    feats = np.concatenate([norm, vis[..., None].astype(np.float64)], -1).reshape(len(xy), -1)
+    return np.concatenate([feats, rn], 1).astype(np.float32), scale, offset, ok
+
+
+class Prediction(NamedTuple):
+    """Model output for N people, K hypotheses, best-first per person.
+
+    means_px: (N, K, 18, 2) pixels; sigma_norm: (N, K, 18) normalised units (~torso);
+    probs: (N, K) mixture weights, sorted descending; scale: (N,) pixels per unit;
+    ok: (N,) whether the person had enough usable points.
+    """
+
+    means_px: np.ndarray
+    sigma_norm: np.ndarray
+    probs: np.ndarray
+    scale: np.ndarray
+    ok: np.ndarray
+
+
+class CompletionModel:
+    """Numpy completion network; weights as float32 arrays named as the torch module's."""
+
+    def __init__(self, weights: Dict[str, np.ndarray], config: ModelConfig, path: str = "") -> None:
+        if config.encoding_version != ENCODING_VERSION:
+            raise SkelextError(f"model {path or '(in memory)'} uses encoding v{config.encoding_version}, "
+                               f"this skelext reads v{ENCODING_VERSION}; update skelext or the model file")
+        self.config = config
+        self.path = path
+        self.w = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in weights.items()}
+        self.mean_pose = self.w["mean_pose"].astype(np.float64)
+        self._wt = {k: np.ascontiguousarray(v.T) for k, v in self.w.items() if v.ndim == 2 and k != "mean_pose"}
+
+    def forward(self, feats: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """feats (N, 58) float32 -> means_norm (N, K, 18, 2), log_sigma (N, K, 18), logits (N, K)."""
+        w, wt = self.w, self._wt
+        h = np.maximum(feats @ wt["inp.weight"] + w["inp.bias"], 0.0)
+        for i in range(self.config.blocks):
+            z = np.maximum(h @ wt[f"blocks.{i}.0.weight"] + w[f"blocks.{i}.0.bias"], 0.0)
+            h = h + (z @ wt[f"blocks.{i}.2.weight"] + w[f"blocks.{i}.2.bias"])
+        o = h @ wt["out.weight"] + w["out.bias"]
+        return split_output(o, self.config.hypotheses, self.w["mean_pose"])
+
+    def predict(self, xy: np.ndarray, visible: np.ndarray, rect: np.ndarray) -> Prediction:
+        """Complete N people. xy (N, 18, 2) px, visible (N, 18) bool, rect (N, 4) px."""
+        feats, scale, offset, ok = encode(xy, visible, rect, self.mean_pose)
+        means, log_sigma, logits = self.forward(feats)
+        logits = logits.astype(np.float64)
+        probs = np.exp(logits - logits.max(1, keepdims=True))
+        probs /= probs.sum(1, keepdims=True)
+        order = np.argsort(-probs, axis=1, kind="stable")
+        take = np.arange(len(order))[:, None]
+        means = means[take, order].astype(np.float64)
+        sigma = np.exp(log_sigma[take, order].astype(np.float64))
+        px = means * scale[:, None, None, None] + offset[:, None, None, :]
+        return Prediction(px, sigma, probs[take, order], scale, ok)
+
+
+def split_output(o: np.ndarray, k: int, mean_pose: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Raw head output (N, K*55) -> means (N, K, 18, 2), clipped log sigma (N, K, 18), logits (N, K)."""
+    n = o.shape[0]
+    means = o[:, : k * 36].reshape(n, k, N_POINTS, 2) + mean_pose
+    log_sigma = np.clip(o[:, k * 36: k * 54].reshape(n, k, N_POINTS), LOG_SIGMA_MIN, LOG_SIGMA_MAX)
+    logits = o[:, k * 54:]
+    return means, log_sigma, logits
+
+
+def point_confidence(means: np.ndarray, sigma: np.ndarray, probs: np.ndarray, radius: float = CONFIDENCE_RADIUS) -> np.ndarray:
+    """Probability that each point of hypothesis 0 lies within ``radius`` of the truth.
+
+    means (N, K, 18, 2) normalised or pixels divided by scale; sigma (N, K, 18) in
+    the same units; probs (N, K). Each component is an isotropic Gaussian; the
+    chance mass of component k near hypothesis 0 is approximated by
+    (1 - exp(-r^2 / 2 sigma^2)) * exp(-d^2 / 2 r^2), d its distance from hypothesis 0.
+    Returns (N, 18) in 0..1.
+    """
+    d2 = ((means - means[:, :1]) ** 2).sum(-1)
+    near = (1.0 - np.exp(-radius ** 2 / (2.0 * sigma ** 2))) * np.exp(-d2 / (2.0 * radius ** 2))
+    p = probs / np.maximum(probs.sum(1, keepdims=True), 1e-12)
+    return np.clip((p[..., None] * near).sum(1), 0.0, 1.0)
+
+
+_lock = threading.Lock()
+_cache: Dict[str, CompletionModel] = {}
+
+
+def load_model(path: Optional[str] = None) -> CompletionModel:
+    """Load (once, thread-safe) the completion model; default: the file shipped in ``models/``."""
+    path = os.path.abspath(path or os.environ.get("SKELEXT_COMPLETION_MODEL") or DEFAULT_MODEL_PATH)
+    with _lock:
+        model = _cache.get(path)
+        if model is not None:
+            return model
+        if not os.path.isfile(path):
+            raise SkelextError(f"completion model not found at {path}; reinstall skelext or run "
+                               "`python -m train.reproduce` to build it")
+        try:
+            from safetensors import safe_open
+            from safetensors.numpy import load_file
+
+            weights = load_file(path)
+            with safe_open(path, framework="numpy") as f:
+                meta = f.metadata() or {}
+            config = ModelConfig.from_json(meta["config"])
+        except SkelextError:
+            raise
+        except Exception as exc:  # unreadable or foreign file
+            raise SkelextError(f"cannot read completion model {path}: {exc}; re-download or rebuild it") from exc
+        model = CompletionModel(weights, config, path)
+        logger.info("loaded completion model %s (backend numpy, device cpu, %d hypotheses)", path, config.hypotheses)
+        _cache[path] = model
+        return model
+
+
+def save_model(path: str, weights: Dict[str, np.ndarray], config: ModelConfig, extra_meta: Optional[Dict[str, str]] = None) -> None:
+    """Write weights (float32) + config metadata as safetensors (used by train/export.py)."""
+    from safetensors.numpy import save_file
+
+    meta = {"config": config.to_json(), "encoding_version": str(config.encoding_version)}
+    meta.update(extra_meta or {})
+    save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in weights.items()}, path, metadata=meta)

@@ -1,0 +1,125 @@
+"""Encoding, numpy forward pass and model file handling of lib_skelext.completion_model."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from lib_skelext.completion_model import (DEFAULT_MODEL_PATH, ENCODING_VERSION, N_FEATURES, CompletionModel,
+                                          ModelConfig, encode, fit_normalisation, load_model, point_confidence,
+                                          save_model)
+from lib_skelext.errors import SkelextError
+
+
+def _random_weights(config: ModelConfig, rng: np.random.Generator, mean_pose: np.ndarray) -> dict:
+    h = config.hidden
+    w = {"inp.weight": rng.normal(0, 0.2, (h, N_FEATURES)), "inp.bias": rng.normal(0, 0.1, h),
+         "out.weight": rng.normal(0, 0.05, (config.out_dim, h)), "out.bias": rng.normal(0, 0.05, config.out_dim),
+         "mean_pose": mean_pose}
+    for i in range(config.blocks):
+        w[f"blocks.{i}.0.weight"] = rng.normal(0, 0.1, (h, h))
+        w[f"blocks.{i}.0.bias"] = rng.normal(0, 0.1, h)
+        w[f"blocks.{i}.2.weight"] = rng.normal(0, 0.1, (h, h))
+        w[f"blocks.{i}.2.bias"] = rng.normal(0, 0.1, h)
+    return {k: np.asarray(v, np.float32) for k, v in w.items()}
+
+
+def test_fit_normalisation_recovers_scale_and_offset():
+    model = load_model()
+    mp = model.mean_pose
+    xy = (mp * 137.0 + [40.0, -12.0])[None]
+    vis = np.ones((1, 18), bool)
+    vis[0, [0, 14, 15, 16, 17]] = False
+    scale, offset, ok = fit_normalisation(xy, vis, mp)
+    assert ok[0]
+    np.testing.assert_allclose(scale, [137.0], rtol=1e-9)
+    np.testing.assert_allclose(offset[0], [40.0, -12.0], atol=1e-7)
+
+
+def test_fit_normalisation_needs_two_distinct_points():
+    mp = load_model().mean_pose
+    xy = np.zeros((3, 18, 2))
+    xy[:, :, 0] = np.arange(18)
+    vis = np.zeros((3, 18), bool)
+    vis[0, 1] = True  # one point
+    vis[1, [1, 2]] = True  # two points ...
+    xy[1, 2] = xy[1, 1]  # ... at the same place
+    vis[2, [1, 2]] = True  # two distinct points
+    _, _, ok = fit_normalisation(xy, vis, mp)
+    assert ok.tolist() == [False, False, True]
+
+
+def test_encoding_is_invariant_to_pixel_scale_and_shift():
+    mp = load_model().mean_pose
+    rng = np.random.default_rng(0)
+    xy = mp[None] * 80 + 200 + rng.normal(0, 4, (5, 18, 2))
+    vis = rng.random((5, 18)) < 0.6
+    vis[:, 1:3] = True
+    rect = np.tile([0.0, 0.0, 400.0, 300.0], (5, 1))
+    f1 = encode(xy, vis, rect, mp)[0]
+    f2 = encode(xy * 3.5 + 17, vis, rect * 3.5 + 17, mp)[0]
+    assert f1.shape == (5, N_FEATURES) and f1.dtype == np.float32
+    np.testing.assert_allclose(f1, f2, atol=1e-4)
+    # missing points are zeros with a 0 visibility flag
+    pts = f1[:, :54].reshape(5, 18, 3)
+    assert (pts[~vis] == 0).all() and (pts[vis][:, 2] == 1).all()
+
+
+def test_numpy_forward_matches_torch():
+    torch = pytest.importorskip("torch")
+    from train.model import CompletionNet
+
+    config = ModelConfig(hidden=32, blocks=2, hypotheses=3)
+    mean_pose = load_model().mean_pose
+    net = CompletionNet(config, torch.from_numpy(mean_pose))
+    weights = {k: v.detach().numpy() for k, v in net.state_dict().items()}
+    model = CompletionModel(weights, config)
+    feats = np.random.default_rng(1).normal(0, 1, (7, N_FEATURES)).astype(np.float32)
+    m_np, s_np, l_np = model.forward(feats)
+    with torch.no_grad():
+        m_t, s_t, l_t = net(torch.from_numpy(feats))
+    np.testing.assert_allclose(m_np, m_t.numpy(), atol=1e-4)
+    np.testing.assert_allclose(s_np, s_t.numpy(), atol=1e-4)
+    np.testing.assert_allclose(l_np, l_t.numpy(), atol=1e-4)
+
+
+def test_predict_shapes_sorted_probs_and_finite(tmp_path):
+    config = ModelConfig(hidden=16, blocks=1, hypotheses=4)
+    rng = np.random.default_rng(2)
+    mp = load_model().mean_pose
+    path = str(tmp_path / "m.safetensors")
+    save_model(path, _random_weights(config, rng, mp), config)
+    model = load_model(path)
+    assert load_model(path) is model  # cached
+    xy = mp[None] * 50 + 100 + rng.normal(0, 3, (6, 18, 2))
+    vis = rng.random((6, 18)) < 0.5
+    vis[:, :2] = True
+    pred = model.predict(xy, vis, np.tile([0.0, 0.0, 300.0, 300.0], (6, 1)))
+    assert pred.means_px.shape == (6, 4, 18, 2) and pred.sigma_norm.shape == (6, 4, 18)
+    assert np.isfinite(pred.means_px).all() and (pred.sigma_norm > 0).all()
+    assert (np.diff(pred.probs, axis=1) <= 0).all()
+    np.testing.assert_allclose(pred.probs.sum(1), 1.0)
+    conf = point_confidence(pred.means_px / pred.scale[:, None, None, None], pred.sigma_norm, pred.probs)
+    assert conf.shape == (6, 18) and (conf >= 0).all() and (conf <= 1).all()
+
+
+def test_wrong_encoding_version_and_missing_file_raise(tmp_path):
+    config = ModelConfig(hidden=8, blocks=1, hypotheses=2, encoding_version=ENCODING_VERSION + 1)
+    path = str(tmp_path / "future.safetensors")
+    save_model(path, _random_weights(config, np.random.default_rng(0), np.zeros((18, 2))), config)
+    with pytest.raises(SkelextError, match="encoding"):
+        load_model(path)
+    with pytest.raises(SkelextError, match="not found"):
+        load_model(str(tmp_path / "nope.safetensors"))
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(SkelextError, match="cannot read"):
+        load_model(str(bad))
+
+
+def test_shipped_model_is_small_and_current():
+    assert os.path.getsize(DEFAULT_MODEL_PATH) < 5_000_000
+    model = load_model()
+    assert model.config.encoding_version == ENCODING_VERSION
+    assert model.mean_pose.shape == (18, 2)

@@ -1,0 +1,52 @@
+"""Smoke test of the training pipeline: prepare, a few training steps, export, load, predict (< 30 s)."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.normpath(os.path.join(REPO, "..", "shared", "data"))
+
+pytestmark = pytest.mark.skipif(not os.path.isdir(os.path.join(DATA, "mpii")), reason="no ../shared/data")
+
+
+def test_prepare_train_export_predict(tmp_path):
+    pytest.importorskip("torch")
+    from lib_skelext.completion_model import load_model
+    from train.export import export
+    from train.prepare import SOURCES, SPLITS_PATH, load_people, prepare
+    from train.simulate_crops import SCENARIOS, scenario_sample, training_sample
+    from train.train import TrainConfig, train
+
+    people = prepare(out_path=str(tmp_path / "people.npz"))
+    data = load_people(people)
+    # the split is by image: no image in two splits; splits.json is the record
+    for s in (1, 2):
+        assert not set(data["image"][data["split"] == 0]) & set(data["image"][data["split"] == s])
+    with open(SPLITS_PATH) as f:
+        splits = json.load(f)
+    assert set(splits["test"]) == set(SOURCES)
+    assert (data["split"] == 2).sum() > 1000 and (data["label"][:, 0] == 0).sum() > 30000  # no MPII/LSP faces
+
+    rng = np.random.default_rng(0)
+    idx = rng.choice(np.nonzero(data["split"] == 0)[0], 256)
+    s = training_sample(data["xy"][idx], data["label"][idx], rng)
+    assert (s.visible.sum(1) >= 2).all() and not (s.visible & ~s.label).any()
+    inside = ((s.gt[..., 0] >= s.rect[:, :1]) & (s.gt[..., 0] < s.rect[:, 2:3])
+              & (s.gt[..., 1] >= s.rect[:, 1:2]) & (s.gt[..., 1] < s.rect[:, 3:4]))
+    assert not (s.visible & ~inside).any()
+    for sc in SCENARIOS:
+        assert scenario_sample(data["xy"][idx], data["label"][idx], sc, rng).gt.shape == (256, 18, 2)
+
+    ckpt = str(tmp_path / "ckpt.pt")
+    cfg = TrainConfig(steps=30, batch=64, val_size=128, val_every=15, hidden=32, blocks=1, hypotheses=3)
+    summary = train(cfg, people_path=people, ckpt_path=ckpt, max_people=2000, progress=False)
+    assert np.isfinite(summary["best_val_nll"])
+    out = export(ckpt, str(tmp_path / "m.safetensors"))
+    model = load_model(out)
+    assert model.config.hypotheses == 3
+    pred = model.predict(s.inp, s.visible, s.rect)
+    assert np.isfinite(pred.means_px).all()

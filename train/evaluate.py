@@ -1,0 +1,346 @@
+"""Evaluate the shipped completion model on the held-out TEST split; write train/report/REPORT.md.
+
+For each scenario (see ``simulate_crops.scenario_sample``) every method gets the
+same inputs: the visible points of a test person and the frame rectangle. Scores
+use only the points the scenario removed that the source labels: mean error in
+torso lengths (ground-truth neck -> mid-hip) and PCK at 0.5 torso. Plausibility:
+the share of completed bodies whose 12 body-limb lengths, as fractions of their
+sum, all fall within the range seen in training people.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from lib_skelext.completion_model import DEFAULT_MODEL_PATH, CompletionModel, load_model, point_confidence
+from lib_skelext.pose import L_HIP, NECK, R_HIP
+
+from . import DEFAULT_ANCHORS_DIR, REPO_ROOT
+from .baselines import mean_pose_shift_scale, mean_pose_similarity, nearest_neighbour, seed_method
+from .prepare import PEOPLE_PATH, SOURCES, load_people
+from .simulate_crops import SCENARIOS, Sample, scenario_sample
+
+logger = logging.getLogger(__name__)
+REPORT_DIR = os.path.join(REPO_ROOT, "train", "report")
+BODY_LIMBS = ((1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10), (1, 11), (11, 12), (12, 13))
+SIMPLE = ("mean pose (scale+shift)", "mean pose (similarity)", "nearest neighbour")
+SEEDS = ("seed v7", "seed v8")
+OURS = "skelext"
+#: Target ratios from issue #6.
+SEED_RATIO, BASELINE_RATIO, PLAUSIBLE_TARGET = 0.5, 0.8, 0.99
+
+
+def limb_ratios(xy: np.ndarray) -> np.ndarray:
+    """(B, 18, 2) -> (B, 12) body-limb lengths as fractions of their sum."""
+    lengths = np.stack([np.linalg.norm(xy[:, a] - xy[:, b], axis=-1) for a, b in BODY_LIMBS], 1)
+    return lengths / np.maximum(lengths.sum(1, keepdims=True), 1e-9)
+
+
+def limb_ranges(xy: np.ndarray, label: np.ndarray) -> np.ndarray:
+    """(12, 2) min and max limb ratio over training people with every body limb labelled."""
+    need = sorted({j for limb in BODY_LIMBS for j in limb})
+    full = label[:, need].all(1)
+    r = limb_ratios(xy[full].astype(np.float64))
+    return np.stack([r.min(0), r.max(0)], 1)
+
+
+def plausible(xy: np.ndarray, ranges: np.ndarray) -> np.ndarray:
+    r = limb_ratios(xy)
+    return ((r >= ranges[:, 0]) & (r <= ranges[:, 1])).all(1) & np.isfinite(xy).all((1, 2))
+
+
+def ours_method(model: CompletionModel, store: Dict[str, np.ndarray]):
+    """Top hypothesis of the model; also keeps best-of-K error inputs and confidences in ``store``."""
+    def run(inp, vis, rect):
+        pred = model.predict(inp, vis, rect)
+        store["all_px"] = pred.means_px
+        store["conf"] = point_confidence(pred.means_px / pred.scale[:, None, None, None], pred.sigma_norm, pred.probs)
+        return np.where(vis[..., None], inp, pred.means_px[:, 0])
+    return run
+
+
+def test_people(data: Dict[str, np.ndarray], source: Optional[str] = None) -> np.ndarray:
+    """Indices of test-split people with neck and both hips labelled (torso defined)."""
+    lab = data["label"]
+    ok = (data["split"] == 2) & lab[:, NECK] & lab[:, R_HIP] & lab[:, L_HIP] & (lab.sum(1) >= 4)
+    xy = data["xy"].astype(np.float64)
+    torso = np.linalg.norm(xy[:, NECK] - (xy[:, R_HIP] + xy[:, L_HIP]) / 2, axis=1)
+    ok &= torso > 1.0
+    if source is not None:
+        ok &= data["source"] == SOURCES.index(source)
+    return np.nonzero(ok)[0]
+
+
+def score(pred: np.ndarray, s: Sample, ranges: np.ndarray) -> Dict[str, float]:
+    target = s.label & ~s.visible
+    torso = np.linalg.norm(s.gt[:, NECK] - (s.gt[:, R_HIP] + s.gt[:, L_HIP]) / 2, axis=1)
+    err = np.linalg.norm(pred - s.gt, axis=-1) / torso[:, None]
+    e = err[target]
+    has = (~s.visible).any(1)
+    return {"err": float(e.mean()), "pck": float((e < 0.5).mean()), "points": int(target.sum()),
+            "people": int(target.any(1).sum()), "plausible": float(plausible(pred[has], ranges).mean())}
+
+
+def evaluate(model_path: str = DEFAULT_MODEL_PATH, anchors_dir: str = DEFAULT_ANCHORS_DIR,
+             people_path: str = PEOPLE_PATH, out_dir: str = REPORT_DIR, seed: int = 7,
+             max_people: Optional[int] = None, plots: bool = True) -> Dict:
+    data = load_people(people_path)
+    xy, label = data["xy"].astype(np.float64), data["label"]
+    train_idx = np.nonzero(data["split"] == 0)[0]
+    model = load_model(model_path)
+    ranges = limb_ranges(xy[train_idx], label[train_idx])
+    store: Dict[str, np.ndarray] = {}
+    methods = {OURS: ours_method(model, store)}
+    methods[SIMPLE[0]] = mean_pose_shift_scale(model.mean_pose)
+    methods[SIMPLE[1]] = mean_pose_similarity(model.mean_pose)
+    methods[SIMPLE[2]] = nearest_neighbour(xy[train_idx], label[train_idx], model.mean_pose)
+    seed_stats = {}
+    if anchors_dir and os.path.isfile(os.path.join(anchors_dir, "seed_model.py")):
+        for name, f in zip(SEEDS, ("seed_model.npz", "seed_model_v8.npz")):
+            methods[name], seed_stats[name] = seed_method(anchors_dir, f)
+    else:
+        logger.warning("no seed model at %s: seed columns left out", anchors_dir)
+
+    results: Dict[str, Dict] = {"all": {}, "coco": {}}
+    extras: Dict[str, Dict] = {}
+    examples = {}
+    for subset in ("all", "coco"):
+        idx = test_people(data, None if subset == "all" else "coco")
+        if max_people:
+            idx = idx[:max_people]
+        for sc in SCENARIOS:
+            rng = np.random.default_rng(seed + SCENARIOS.index(sc))
+            s = scenario_sample(xy[idx], label[idx], sc, rng)
+            keep = (s.label & ~s.visible).any(1)
+            s = Sample(*(a[keep] for a in s))
+            row = {}
+            for name, method in methods.items():
+                if name in seed_stats:
+                    seed_stats[name].update(ran=0, no_neck=0)
+                pred = method(s.inp, s.visible, s.rect)
+                row[name] = score(pred, s, ranges)
+                if name in seed_stats:
+                    row[name]["coverage"] = seed_stats[name]["ran"] / max(1, len(s.gt))
+                if name == OURS:
+                    target = s.label & ~s.visible
+                    torso = np.linalg.norm(s.gt[:, NECK] - (s.gt[:, R_HIP] + s.gt[:, L_HIP]) / 2, axis=1)
+                    errk = np.linalg.norm(store["all_px"] - s.gt[:, None], axis=-1) / torso[:, None, None]
+                    per_hyp = (errk * target[:, None]).sum(-1) / np.maximum(target.sum(1), 1)[:, None]
+                    row[name]["best_of_k_err"] = float((errk[np.arange(len(s.gt)), per_hyp.argmin(1)])[target].mean())
+                    conf = store["conf"][target]
+                    hit = (errk[:, 0][target] < 0.5)
+                    extras.setdefault(subset, {})[sc] = {"conf": conf, "hit": hit}
+                    if subset == "all":
+                        examples[sc] = (s, pred)
+            results[subset][sc] = row
+            logger.info("%s/%s: %s", subset, sc, {k: round(v["err"], 3) for k, v in row.items()})
+    results["seed_fallback"] = ("the seed needs the neck; without it every missing point is placed at the "
+                                "centroid of the visible points (coverage = share of people with a neck)")
+    gt_plaus = plausible(xy[test_people(data)], ranges).mean()
+    results["gt_test_plausible"] = float(gt_plaus)
+    results["speed"] = measure_speed(model)
+    results["model_bytes"] = os.path.getsize(model.path) if model.path else 0
+    results["model_parameters"] = int(sum(v.size for k, v in model.w.items() if k != "mean_pose"))
+    conf = np.concatenate([v["conf"] for v in extras["all"].values()])
+    hit = np.concatenate([v["hit"] for v in extras["all"].values()])
+    results["calibration"] = calibration_table(conf, hit)
+    os.makedirs(out_dir, exist_ok=True)
+    if plots:
+        make_plots(results, examples, conf, hit, out_dir)
+    with open(os.path.join(out_dir, "metrics.json"), "w") as f:
+        json.dump(results, f, indent=1, sort_keys=True)
+    write_report(results, out_dir)
+    return results
+
+
+def calibration_table(conf: np.ndarray, hit: np.ndarray) -> List[Dict[str, float]]:
+    rows = []
+    edges = np.array([0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0001])
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = (conf >= lo) & (conf < hi)
+        if m.sum():
+            rows.append({"lo": float(lo), "hi": float(min(hi, 1.0)), "n": int(m.sum()),
+                         "mean_conf": float(conf[m].mean()), "hit_rate": float(hit[m].mean())})
+    return rows
+
+
+def measure_speed(model: CompletionModel) -> Dict[str, float]:
+    """people/s for a batch of 4096 and ms for one person through complete_person (median of runs)."""
+    from lib_skelext.complete import complete_person
+    from lib_skelext.pose import Person
+
+    rng = np.random.default_rng(0)
+    n = 4096
+    xy = model.mean_pose[None] * 100 + 300 + rng.normal(0, 5, (n, 18, 2))
+    vis = rng.random((n, 18)) < 0.6
+    vis[:, :2] = True
+    rect = np.tile([0.0, 0.0, 600.0, 600.0], (n, 1))
+    model.predict(xy, vis, rect)
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        model.predict(xy, vis, rect)
+        times.append(time.perf_counter() - t)
+    body = np.concatenate([xy[0], vis[0, :, None].astype(float)], 1)
+    person = Person(body=body)
+    complete_person(person, 600, 600, model=model)
+    one = []
+    for _ in range(200):
+        t = time.perf_counter()
+        complete_person(person, 600, 600, model=model)
+        one.append(time.perf_counter() - t)
+    return {"batched_people_per_s": n / float(np.median(times)), "single_person_ms": 1000 * float(np.median(one))}
+
+
+def make_plots(results: Dict, examples: Dict, conf: np.ndarray, hit: np.ndarray, out_dir: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lib_skelext.pose import LIMBS
+
+    names = list(results["all"][SCENARIOS[0]].keys())
+    for metric, fname, label in (("err", "error.png", "mean error of removed points (torso lengths)"),
+                                 ("pck", "pck.png", "PCK @ 0.5 torso")):
+        fig, ax = plt.subplots(figsize=(9, 3.6))
+        wbar = 0.8 / len(names)
+        for k, name in enumerate(names):
+            vals = [min(results["all"][sc][name][metric], 3.0) for sc in SCENARIOS]
+            ax.bar(np.arange(len(SCENARIOS)) + k * wbar, vals, wbar, label=name)
+        ax.set_xticks(np.arange(len(SCENARIOS)) + 0.4 - wbar / 2)
+        ax.set_xticklabels(SCENARIOS, fontsize=8)
+        ax.set_ylabel(label, fontsize=8)
+        if metric == "err":
+            ax.set_ylim(0, 3.0)
+        ax.legend(fontsize=7, ncol=3)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out_dir, fname), dpi=70)
+        plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(3.6, 3.4))
+    cal = results["calibration"]
+    ax.plot([0, 1], [0, 1], "k:", lw=1)
+    ax.plot([c["mean_conf"] for c in cal], [c["hit_rate"] for c in cal], "o-")
+    ax.set_xlabel("completion confidence", fontsize=8)
+    ax.set_ylabel("share within 0.5 torso", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out_dir, "calibration.png"), dpi=70)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(2, 4, figsize=(9, 5))
+    for ax, sc in zip(axes.flat, [s for s in SCENARIOS if s in examples] + [None]):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if sc is None:
+            ax.axis("off")
+            continue
+        s, pred = examples[sc]
+        i = int(np.random.default_rng(3).integers(len(s.gt)))
+        x0, y0, x1, y1 = s.rect[i]
+        for a, b in LIMBS:
+            if s.label[i, a] and s.label[i, b]:
+                ax.plot(s.gt[i, [a, b], 0], s.gt[i, [a, b], 1], "-", color="0.6", lw=3)
+            ax.plot(pred[i, [a, b], 0], pred[i, [a, b], 1], "-", color="tab:blue" if s.visible[i, a]
+                    and s.visible[i, b] else "tab:orange", lw=1.3)
+        ax.plot(*s.gt[i, s.visible[i]].T, "o", color="tab:blue", ms=3)
+        ax.plot(*pred[i, ~s.visible[i]].T, "o", color="tab:orange", ms=3)
+        ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="k", lw=1))
+        ax.set_aspect("equal")
+        ax.invert_yaxis()
+        ax.set_title(sc, fontsize=8)
+    fig.suptitle("grey: ground truth; blue: visible input; orange: completed; box: frame", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out_dir, "examples.png"), dpi=70)
+    plt.close(fig)
+
+
+def target_check(results: Dict) -> List[str]:
+    lines = []
+    for subset in ("all", "coco"):
+        for sc in SCENARIOS:
+            row = results[subset][sc]
+            ours = row[OURS]["err"]
+            best_simple = min(row[n]["err"] for n in SIMPLE)
+            seeds = [row[n]["err"] for n in SEEDS if n in row]
+            best_seed = min(seeds) if seeds else float("nan")
+            ok_seed = ours <= SEED_RATIO * best_seed if seeds else None
+            ok_base = ours <= BASELINE_RATIO * best_simple
+            lines.append(f"| {subset} | {sc} | {ours:.3f} | {best_seed:.3f} | {ours / best_seed:.2f} "
+                         f"{'yes' if ok_seed else 'NO'} | {best_simple:.3f} | {ours / best_simple:.2f} "
+                         f"{'yes' if ok_base else 'NO'} |")
+    return lines
+
+
+def write_report(results: Dict, out_dir: str) -> None:
+    names = list(results["all"][SCENARIOS[0]].keys())
+    L = ["# skelext completion model: held-out evaluation", "",
+         "Generated by `python -m train.evaluate` (also run by `python -m train.reproduce`). All numbers are on the "
+         "TEST split (images listed in `train/splits.json`), never on training images. Inputs are clean "
+         "ground-truth points; each method gets the same visible points and the same frame rectangle "
+         "(canvas = frame). Errors are over the removed points that the source labels, in torso lengths "
+         "(ground-truth neck -> mid-hip).", ""]
+    for subset, title in (("all", "All test people (MPII + LSPET + COCO)"), ("coco", "COCO test people only")):
+        for metric, mname in (("err", "mean error (torso lengths, lower is better)"),
+                              ("pck", "PCK @ 0.5 torso (higher is better)"),
+                              ("plausible", "plausibility rate (share of completed bodies within training limb ratios)")):
+            L += [f"## {title}: {mname}", "", "| scenario | people | points | " + " | ".join(names) + " |",
+                  "|---|---|---|" + "---|" * len(names)]
+            for sc in SCENARIOS:
+                row = results[subset][sc]
+                o = row[OURS]
+                vals = []
+                for n in names:
+                    v = row[n][metric]
+                    txt = f"{v:.3f}" if metric == "err" else f"{100 * v:.1f}%"
+                    if n in SEEDS and metric == "err":
+                        txt += f" ({100 * row[n]['coverage']:.0f}% cov)"
+                    vals.append(f"**{txt}**" if n == OURS else txt)
+                L.append(f"| {sc} | {o['people']} | {o['points']} | " + " | ".join(vals) + " |")
+            L.append("")
+        L += [f"Best of the K hypotheses ({subset}; shows what the ranked alternatives add): "
+              + ", ".join(f"{sc} {results[subset][sc][OURS]['best_of_k_err']:.3f}" for sc in SCENARIOS), ""]
+    L += ["Seed coverage: " + results["seed_fallback"] + ".", "",
+          f"Ground-truth test bodies that pass the plausibility check: {100 * results['gt_test_plausible']:.1f}%.", "",
+          "![mean error](error.png)", "", "![PCK](pck.png)", "",
+          "## Targets (issue #6)", "",
+          "| subset | scenario | skelext err | best seed err | ratio (<= 0.5) | best simple baseline err | ratio (<= 0.8) |",
+          "|---|---|---|---|---|---|---|"]
+    L += target_check(results)
+    sp = results["speed"]
+    plaus = min(results[s][sc][OURS]["plausible"] for s in ("all", "coco") for sc in SCENARIOS)
+    L += ["", f"- Plausibility (lowest over scenarios): {100 * plaus:.1f}% (target >= 99%).",
+          f"- Model file: {results['model_bytes'] / 1e6:.2f} MB, {results['model_parameters']:,} parameters (target < 5 MB).",
+          f"- Speed (numpy, this machine, 2 CPU threads shared): {sp['batched_people_per_s']:,.0f} people/s batched "
+          f"(target >= 10,000), {sp['single_person_ms']:.3f} ms for one person through `complete_person` (target < 1 ms).",
+          "", "## Confidence calibration", "",
+          "Completed-point confidence vs. the observed share within 0.5 torso (all scenarios, all test people).", "",
+          "| confidence bin | points | mean confidence | share within 0.5 torso |", "|---|---|---|---|"]
+    for c in results["calibration"]:
+        L.append(f"| {c['lo']:.1f}-{c['hi']:.1f} | {c['n']} | {c['mean_conf']:.2f} | {c['hit_rate']:.2f} |")
+    L += ["", "![calibration](calibration.png)", "", "## Examples (held-out test people)", "",
+          "![examples](examples.png)", ""]
+    with open(os.path.join(out_dir, "REPORT.md"), "w") as f:
+        f.write("\n".join(L))
+
+
+def main(argv: List[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=DEFAULT_MODEL_PATH)
+    ap.add_argument("--anchors", default=DEFAULT_ANCHORS_DIR, help="seed model folder (comparison only)")
+    ap.add_argument("--out", default=REPORT_DIR)
+    ap.add_argument("--max-people", type=int, default=None)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    evaluate(args.model, args.anchors, out_dir=args.out, max_people=args.max_people)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,109 @@
+"""One command: prepare data, train, export ``models/*.safetensors``, evaluate, write the model card.
+
+    .venv/bin/python -m train.reproduce            # full run (about 15-25 min on 2 CPU cores)
+    .venv/bin/python -m train.reproduce --steps 300 # quick check of the pipeline
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from dataclasses import asdict
+from typing import Dict, List
+
+from lib_skelext.completion_model import DEFAULT_MODEL_PATH, ENCODING_VERSION, load_model
+
+from . import DEFAULT_ANCHORS_DIR, DEFAULT_DATA_DIR, REPO_ROOT
+from .evaluate import OURS, REPORT_DIR, SCENARIOS, SEEDS, SIMPLE, evaluate
+from .export import export
+from .prepare import prepare
+from .train import TrainConfig, train
+
+logger = logging.getLogger(__name__)
+CARD_PATH = os.path.join(REPO_ROOT, "models", "MODEL_CARD.md")
+
+
+def write_model_card(results: Dict, summary: Dict, cfg: TrainConfig, model_path: str = DEFAULT_MODEL_PATH,
+                     path: str = CARD_PATH) -> None:
+    model = load_model(model_path)
+    c = model.config
+    L = ["# skelext completion model (`models/" + os.path.basename(model_path) + "`)", "",
+         "Completes partial OpenPose-18 bodies (people cut by the frame or occluded) and gives K ranked "
+         "alternatives with a confidence per point. Inference: numpy only (`lib_skelext/completion_model.py`).", "",
+         "## Format", "",
+         f"- Encoding version: **{ENCODING_VERSION}** (stored in the file metadata with the architecture config).",
+         "- Input: the given body points and the visible canvas rectangle, normalised by fitting a mean pose "
+         "(stored in the file as `mean_pose`) to the given points by scale + translation (no rotation). "
+         "58 features: 18 x (x, y, visible) + rectangle (x0, y0, x1, y1).",
+         f"- Architecture: residual MLP, hidden {c.hidden}, {c.blocks} residual blocks (2 linear layers each, ReLU), "
+         f"mixture density head with K = {c.hypotheses} hypotheses (18 points x 2 means, 18 isotropic log sigmas, "
+         "1 mixture logit each). "
+         f"{results['model_parameters']:,} parameters, float32 safetensors, {results['model_bytes'] / 1e6:.2f} MB.",
+         "- Loss: mixture negative log-likelihood over the labelled points the model did not see, plus the "
+         "Euclidean error of the most likely hypothesis (weight 0.5). Points a source does not label are never "
+         "penalised (per-point label masks).",
+         "- Confidence: the mixture's probability mass within 0.5 torso of the returned point (see the "
+         "calibration table in `train/report/REPORT.md`).", "",
+         "## Training data", "",
+         "| source | use | licence |", "|---|---|---|",
+         "| MPII Human Pose v1 (Andriluka et al., CVPR 2014); three derived annotation files, deduplicated | body "
+         "points (no face points) | Simplified BSD; \"freely available for research purposes\" |",
+         "| LSP-extended (Johnson & Everingham, CVPR 2011) | body points, flag == 1 only | no licence stated; "
+         "cite the paper |",
+         "| COCO 2017 val keypoints (partial subset) | body + face points | CC BY 4.0 (annotations) |", "",
+         "OpenPose neck = mid-shoulders where both shoulders are labelled. Split by image "
+         "(`train/splits.json`): the test images are never trained on. Because of the MPII/LSP terms, use the "
+         "weights for research unless you clear other uses with the dataset authors.", "",
+         "## Training", "",
+         f"- Command: `.venv/bin/python -m train.reproduce`; {summary.get('steps')} steps of batch {cfg.batch}, "
+         f"AdamW lr {cfg.lr} cosine, seed {cfg.seed}, {cfg.threads} CPU threads; "
+         f"{summary.get('train_minutes', float('nan')):.1f} min of training here.",
+         f"- {summary.get('train_people')} training people, with simulated frame cuts (head-and-shoulders .. "
+         "knees-up, side cuts, random rectangles), occluders inside the frame, dropped and jittered points, "
+         "left/right flips, rotation, aspect and scale changes.", "",
+         "## Held-out results (test split, mean error of removed points in torso lengths; lower is better)", "",
+         "| scenario | skelext | " + " | ".join(SEEDS + SIMPLE) + " |", "|---|---" + "|---" * (len(SEEDS) + len(SIMPLE)) + "|"]
+    for sc in SCENARIOS:
+        row = results["all"][sc]
+        L.append(f"| {sc} | **{row[OURS]['err']:.3f}** | "
+                 + " | ".join(f"{row[n]['err']:.3f}" if n in row else "-" for n in SEEDS + SIMPLE) + " |")
+    sp = results["speed"]
+    L += ["", f"PCK@0.5 torso (skelext): " + ", ".join(f"{sc} {100 * results['all'][sc][OURS]['pck']:.0f}%"
+                                                     for sc in SCENARIOS) + ".",
+          f"Plausibility (limb ratios within the training range): lowest over scenarios "
+          f"{100 * min(results['all'][sc][OURS]['plausible'] for sc in SCENARIOS):.1f}%.",
+          f"Speed (numpy, 2 CPU threads): {sp['batched_people_per_s']:,.0f} people/s batched, "
+          f"{sp['single_person_ms']:.2f} ms per single person.", "",
+          "Full tables, COCO-only results, plots and targets: `train/report/REPORT.md`.", "",
+          "## Limits", "",
+          "- Trained on 2D annotations of mostly upright people in everyday and sports photos; unusual poses and "
+          "extreme crops (only a face visible) get plausible but generic bodies.",
+          "- Face points (nose, eyes, ears) are learned from about 1,000 COCO people only.", ""]
+    with open(path, "w") as f:
+        f.write("\n".join(L))
+
+
+def main(argv: List[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=DEFAULT_DATA_DIR)
+    ap.add_argument("--anchors", default=DEFAULT_ANCHORS_DIR, help="seed model folder (comparison only)")
+    ap.add_argument("--steps", type=int, default=TrainConfig.steps)
+    ap.add_argument("--model", default=DEFAULT_MODEL_PATH)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    t0 = time.time()
+    prepare(args.data)
+    cfg = TrainConfig(steps=args.steps)
+    summary = train(cfg)
+    export(out_path=args.model)
+    results = evaluate(args.model, args.anchors, out_dir=REPORT_DIR)
+    write_model_card(results, summary, cfg, args.model)
+    logger.info("done in %.1f min: %s, %s", (time.time() - t0) / 60, args.model, CARD_PATH)
+    logger.info("config %s", json.dumps(asdict(cfg)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,216 @@
+"""Realistic truncation of real poses: frame cuts, occluders, detector noise, flips.
+
+All functions are vectorised numpy over a batch of people:
+    xy (B, 18, 2) pixels, label (B, 18) bool (the source labels the point).
+They return a ``Sample``: the augmented ground truth, which points are given to
+the model (``visible``), the noisy input coordinates and the visible frame
+rectangle. A point is visible only if it is labelled, inside the frame and not
+hidden; the loss uses labelled points that are not visible.
+
+``scenario_sample`` makes the fixed evaluation cases (head-and-shoulders,
+chest-up, waist-up, knees-up, side cut, random hidden points, random frame).
+"""
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+
+from lib_skelext.pose import (BODY_FLIP, L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, NECK, R_ANKLE,
+                              R_ELBOW, R_HIP, R_KNEE, R_SHOULDER, R_WRIST)
+
+FACE = np.array([0, 14, 15, 16, 17])
+#: Point groups an object inside the frame typically hides.
+OCCLUDERS = (
+    (R_WRIST,), (L_WRIST,), (R_ELBOW, R_WRIST), (L_ELBOW, L_WRIST), (R_ANKLE,), (L_ANKLE,),
+    (R_KNEE, R_ANKLE), (L_KNEE, L_ANKLE), (R_SHOULDER, R_ELBOW, R_WRIST), (L_SHOULDER, L_ELBOW, L_WRIST),
+    (R_HIP, R_KNEE, R_ANKLE), (L_HIP, L_KNEE, L_ANKLE), (R_KNEE, R_ANKLE, L_KNEE, L_ANKLE),
+    (R_HIP, R_KNEE, R_ANKLE, L_HIP, L_KNEE, L_ANKLE),
+)
+SCENARIOS = ("head_shoulders", "chest_up", "waist_up", "knees_up", "side_cut", "hidden_1to4", "random_frame")
+
+
+class Sample(NamedTuple):
+    """gt (B, 18, 2) px; label, visible (B, 18) bool; inp (B, 18, 2) px (noisy visible points);
+    rect (B, 4) x0, y0, x1, y1 px."""
+
+    gt: np.ndarray
+    label: np.ndarray
+    visible: np.ndarray
+    inp: np.ndarray
+    rect: np.ndarray
+
+
+def _spread(xy: np.ndarray, label: np.ndarray) -> np.ndarray:
+    w = label.astype(np.float64)
+    n = np.maximum(w.sum(1), 1.0)
+    c = (xy * w[..., None]).sum(1) / n[:, None]
+    return np.sqrt((((xy - c[:, None]) ** 2).sum(-1) * w).sum(1) / n) + 1e-6
+
+
+def _bbox(xy: np.ndarray, label: np.ndarray) -> np.ndarray:
+    big = 1e12
+    x = np.where(label, xy[..., 0], np.nan)
+    y = np.where(label, xy[..., 1], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        box = np.stack([np.nanmin(x, 1), np.nanmin(y, 1), np.nanmax(x, 1), np.nanmax(y, 1)], 1)
+    return np.nan_to_num(box, nan=0.0, posinf=big, neginf=-big)
+
+
+def augment(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator) -> tuple:
+    """Left/right-consistent flip, small rotation, aspect change and scale about the centroid."""
+    xy = np.array(xy, np.float64)
+    label = np.array(label, bool)
+    b = len(xy)
+    flip = rng.random(b) < 0.5
+    idx = np.array(BODY_FLIP)
+    xy[flip] = xy[flip][:, idx]
+    label[flip] = label[flip][:, idx]
+    xy[flip, :, 0] *= -1
+    w = label.astype(np.float64)
+    c = (xy * w[..., None]).sum(1) / np.maximum(w.sum(1), 1)[:, None]
+    rel = xy - c[:, None]
+    ang = np.where(rng.random(b) < 0.6, rng.normal(0, np.deg2rad(8), b), 0.0)
+    ang = np.where(rng.random(b) < 0.04, rng.uniform(-np.pi / 3, np.pi / 3, b), ang)
+    ca, sa = np.cos(ang), np.sin(ang)
+    rx = ca[:, None] * rel[..., 0] - sa[:, None] * rel[..., 1]
+    ry = sa[:, None] * rel[..., 0] + ca[:, None] * rel[..., 1]
+    aspect = np.exp(rng.normal(0, 0.1, b))
+    scale = np.exp(rng.uniform(-1.0, 1.0, b)) * 100.0 / _spread(xy, label)
+    out = np.stack([rx * aspect[:, None], ry], -1) * scale[:, None, None]
+    out += rng.uniform(100, 1000, (b, 1, 2))
+    out[~label] = 0.0
+    return out, label
+
+
+def _visible_in(xy: np.ndarray, label: np.ndarray, rect: np.ndarray) -> np.ndarray:
+    x, y = xy[..., 0], xy[..., 1]
+    return label & (x >= rect[:, :1]) & (x < rect[:, 2:3]) & (y >= rect[:, 1:2]) & (y < rect[:, 3:4])
+
+
+def random_frames(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Frame rectangles (B, 4): each edge either a margin outside the body or a cut through it."""
+    b = len(xy)
+    ref = _spread(xy, label)
+    box = _bbox(xy, label)
+    w, h = box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]
+    margin = rng.uniform(0.03, 0.8, (b, 4)) * ref[:, None]
+    far = rng.random((b, 4)) < 0.15
+    margin = np.where(far, rng.uniform(0.8, 4.0, (b, 4)) * ref[:, None], margin)
+    rect = box + margin * np.array([-1, -1, 1, 1])
+    cut = rng.random((b, 4)) < np.array([0.18, 0.12, 0.18, 0.6])
+    rect[:, 0] = np.where(cut[:, 0], box[:, 0] + rng.uniform(0.05, 0.6, b) * w, rect[:, 0])
+    rect[:, 2] = np.where(cut[:, 2], box[:, 2] - rng.uniform(0.05, 0.6, b) * w, rect[:, 2])
+    rect[:, 1] = np.where(cut[:, 1], box[:, 1] + rng.uniform(0.05, 0.5, b) * h, rect[:, 1])
+    rect[:, 3] = np.where(cut[:, 3], box[:, 1] + rng.uniform(0.08, 0.97, b) * h, rect[:, 3])
+    bad = rect[:, 2] - rect[:, 0] < 0.05 * ref
+    rect[bad, 0], rect[bad, 2] = box[bad, 0] - margin[bad, 0], box[bad, 2] + margin[bad, 2]
+    bad = rect[:, 3] - rect[:, 1] < 0.05 * ref
+    rect[bad, 1], rect[bad, 3] = box[bad, 1] - margin[bad, 1], box[bad, 3] + margin[bad, 3]
+    return rect
+
+
+def hide_inside(visible: np.ndarray, rng: np.random.Generator, p: float = 0.45) -> np.ndarray:
+    """Hide occluder groups or 1-4 random points among the visible ones (people behind objects)."""
+    vis = visible.copy()
+    b = len(vis)
+    do = rng.random(b) < p
+    groups = rng.integers(0, len(OCCLUDERS) + 3, b)  # the last 3 choices: random points
+    for i in np.nonzero(do)[0]:
+        g = groups[i]
+        if g < len(OCCLUDERS):
+            vis[i, list(OCCLUDERS[g])] = False
+        else:
+            cand = np.nonzero(vis[i])[0]
+            k = min(int(rng.integers(1, 5)), max(len(cand) - 2, 0))
+            if k > 0:
+                vis[i, rng.choice(cand, k, replace=False)] = False
+    return vis
+
+
+def _finish(gt, label, visible, rect, rng, noise: bool) -> Sample:
+    """Guarantee >= 2 visible points (else show every labelled point), add detector noise."""
+    few = visible.sum(1) < 2
+    if few.any():
+        box = _bbox(gt[few], label[few])
+        pad = 0.2 * _spread(gt[few], label[few])[:, None]
+        rect[few] = box + pad * np.array([-1, -1, 1, 1])
+        visible[few] = label[few]
+    inp = gt.copy()
+    if noise:
+        b = len(gt)
+        jit = np.where(rng.random(b) < 0.6, rng.uniform(0, 0.04, b), 0.0) * _spread(gt, label)
+        inp += rng.normal(size=gt.shape) * jit[:, None, None]
+    inp[~visible] = 0.0
+    return Sample(gt, label, visible, inp, rect)
+
+
+def training_sample(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator) -> Sample:
+    """One random training view of each person: augmentation, frame, occluders, detector noise."""
+    gt, label = augment(xy, label, rng)
+    rect = random_frames(gt, label, rng)
+    vis = _visible_in(gt, label, rect)
+    vis = hide_inside(vis, rng)
+    drop = rng.random(vis.shape) < rng.uniform(0, 0.06, (len(vis), 1))
+    drop[:, FACE] |= rng.random((len(vis), len(FACE))) < 0.08
+    vis &= ~drop
+    return _finish(gt, label, vis, rect, rng, noise=True)
+
+
+def scenario_sample(xy: np.ndarray, label: np.ndarray, scenario: str, rng: np.random.Generator) -> Sample:
+    """A fixed evaluation case on clean ground truth (no augmentation, no noise).
+
+    People need neck and both hips labelled (torso length). Cut heights are set
+    from the person's own points: head_shoulders cuts 0.15-0.35 torso below the
+    neck, chest_up 0.4-0.65, waist_up at the mid-hip -0.15..+0.1 torso, knees_up at
+    the knees -0.1..+0.1 torso; side_cut cuts a random side between the outermost
+    point and the neck; hidden_1to4 hides 1-4 random labelled points inside a
+    frame holding everyone; random_frame uses the training frame generator.
+    """
+    gt = np.array(xy, np.float64)
+    label = np.array(label, bool)
+    b = len(gt)
+    neck = gt[:, NECK]
+    mid_hip = (gt[:, R_HIP] + gt[:, L_HIP]) / 2
+    torso = np.linalg.norm(neck - mid_hip, axis=1)
+    box = _bbox(gt, label)
+    margin = rng.uniform(0.1, 0.6, (b, 4)) * torso[:, None]
+    rect = box + margin * np.array([-1, -1, 1, 1])
+    hide = np.zeros_like(label)
+    if scenario in ("head_shoulders", "chest_up", "waist_up", "knees_up"):
+        if scenario == "head_shoulders":
+            cut = neck[:, 1] + rng.uniform(0.15, 0.35, b) * torso
+        elif scenario == "chest_up":
+            cut = neck[:, 1] + rng.uniform(0.4, 0.65, b) * torso
+        elif scenario == "waist_up":
+            cut = mid_hip[:, 1] + rng.uniform(-0.15, 0.1, b) * torso
+        else:
+            knees = np.where(label[:, [R_KNEE, L_KNEE]], gt[:, [R_KNEE, L_KNEE], 1], np.nan)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                ky = np.nanmean(knees, 1)
+            cut = np.where(np.isfinite(ky), ky, mid_hip[:, 1] + torso) + rng.uniform(-0.1, 0.1, b) * torso
+        rect[:, 3] = cut
+        above = label & (gt[..., 1] < cut[:, None])
+        sub = _bbox(gt, above)
+        rect[:, 0] = sub[:, 0] - margin[:, 0]
+        rect[:, 2] = sub[:, 2] + margin[:, 2]
+    elif scenario == "side_cut":
+        right = rng.random(b) < 0.5
+        u = rng.uniform(0.1, 0.9, b)
+        rect[:, 2] = np.where(right, neck[:, 0] + u * (box[:, 2] - neck[:, 0]), rect[:, 2])
+        rect[:, 0] = np.where(right, rect[:, 0], box[:, 0] + (1 - u) * (neck[:, 0] - box[:, 0]))
+    elif scenario == "hidden_1to4":
+        for i in range(b):
+            cand = np.nonzero(label[i])[0]
+            k = min(int(rng.integers(1, 5)), len(cand) - 2)
+            if k > 0:
+                hide[i, rng.choice(cand, k, replace=False)] = True
+    elif scenario == "random_frame":
+        rect = random_frames(gt, label, rng)
+    else:
+        raise ValueError(f"unknown scenario {scenario!r}")
+    vis = _visible_in(gt, label, rect) & ~hide
+    return _finish(gt, label, vis, rect, rng, noise=False)
