@@ -459,7 +459,7 @@ def add_ui_command(sub: Any) -> None:
 
     def cmd_ui(args: Any) -> int:
         try:
-            import gradio  # noqa: F401
+            import gradio  # noqa: F401  (only: is it installed?)
         except ImportError:
             raise SkelextError("the ui command needs gradio: pip install gradio") from None
         launch(args.host, args.port)

@@ -41,7 +41,7 @@ def _skip_reason() -> str | None:
     if not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir():
         return "playwright-core is not installed: run tools/setup.sh test (npm install in tests/browser)"
     try:
-        import gradio  # noqa: F401
+        import gradio  # noqa: F401  (only: is it installed?)
     except ImportError:
         return "gradio is not installed in this environment"
     return None
@@ -105,6 +105,9 @@ def _run_browser(ui_server, **env_extra) -> tuple:
     lines = [line for line in run.stdout.splitlines() if line.strip()]
     assert lines, f"no output from the browser script; stderr:\n{run.stderr[-3000:]}"
     result = json.loads(lines[-1])
+    name = "result_photo.json" if "SKELEXT_PHOTO" in env_extra else "result_edit.json"
+    shots.mkdir(parents=True, exist_ok=True)
+    (shots / name).write_text(json.dumps(result, indent=1))
     server_log = log_path.read_text(errors="replace")[-3000:]
     assert result["ok"], f"{result.get('error')}\nsteps: {result['steps']}\nserver log:\n{server_log}"
     assert run.returncode == 0
@@ -159,6 +162,7 @@ def test_edit_knee_recomplete_download_in_browser(ui_server):
     other_knee = 12 if knee == 9 else 9
     assert result["selected_after_click"] == [other_knee]
     assert result["other_knee_locked"] is True
+    assert result["selected_from_list"] == [13]
 
     # Expand grows the 270 x 205 canvas downwards to hold the completed legs.
     width, height = result["expand_canvas"]

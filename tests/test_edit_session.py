@@ -14,7 +14,7 @@ import pytest
 from lib_skelext.edit_session import EditSession
 from lib_skelext.errors import SkelextError
 from lib_skelext.openpose_json import loads_frame
-from lib_skelext.pose import (L_ANKLE, L_KNEE, L_WRIST, N_BODY, NECK, NOSE, R_ANKLE, R_HIP, R_KNEE, R_WRIST, Person,
+from lib_skelext.pose import (L_ANKLE, L_KNEE, N_BODY, NECK, NOSE, R_ANKLE, R_HIP, R_KNEE, R_WRIST, Person,
                               PoseFrame, Source)
 
 ROOT = Path(__file__).resolve().parents[1]

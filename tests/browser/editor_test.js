@@ -112,8 +112,7 @@ async function photoFlow(page) {
     if (await detector.locator("select").count()) {
         await detector.locator("select").selectOption("blazepose");
     } else {
-        await detector.locator("input").first().click();
-        await page.locator("ul[role=listbox] li, .options li").filter({ hasText: "blazepose" }).first().click();
+        await chooseFromDropdown(page, "skelext_detector", "blazepose");
     }
     step("blazepose chosen");
     const rev = await revision(page);
@@ -127,6 +126,12 @@ async function photoFlow(page) {
         photo_has_image: await page.locator("#skelext_editor svg image").count(),
     });
     await shot(page, "06_photo.png");
+}
+
+async function chooseFromDropdown(page, elemId, text) {
+    await page.locator(`#${elemId} input`).first().click();
+    await page.locator(`#${elemId} ul.options li, #${elemId} ul[role=listbox] li`).filter({ hasText: text })
+        .first().click();
 }
 
 async function main() {
@@ -246,9 +251,15 @@ async function main() {
             (nodes) => nodes.map((n) => parseInt(n.getAttribute("data-point"), 10)));
         await clickAndWait(page, "#skelext_lock", "locking the other knee");
         const locked = find(await joints(page), otherKnee);
+        let rev = await revision(page);
+        await chooseFromDropdown(page, "skelext_point", "13: left ankle");
+        await waitForNewRevision(page, rev, "choosing a point in the list");
+        const listSelected = await page.locator("#skelext_editor circle.skelext-selected").evaluateAll(
+            (nodes) => nodes.map((n) => parseInt(n.getAttribute("data-point"), 10)));
         step("hide/show/select/lock", {
             hidden_knee_kind: hiddenKnee && hiddenKnee.kind, shown_knee_kind: shownKnee && shownKnee.kind,
             selected_after_click: selected, other_knee_locked: locked && locked.locked,
+            selected_from_list: listSelected,
         });
 
         // 9. Canvas mode "expand" grows the canvas to hold the completed legs.
