@@ -9,6 +9,11 @@ cropped back to the resized size. So the control image has exactly the size
 ControlNet's own ``dw_openpose_full`` returns, and the JSON canvas is that
 size too (``canvas=keep``; ``fit`` keeps it, ``expand`` grows it).
 
+Before completion, body points the detector placed outside that canvas (in
+the padding strip, or beyond the edge) are treated as missing, so the model,
+which takes the canvas as the visible frame, predicts them. With
+``complete=False`` the detection is returned exactly as found.
+
 Completion never breaks generation: if it raises, one warning is logged and
 the plain detection is returned.
 """
@@ -142,6 +147,24 @@ def drop_parts_of_completed(frame: PoseFrame) -> PoseFrame:
     return frame
 
 
+def drop_body_points_outside(frame: PoseFrame) -> PoseFrame:
+    """Body points outside the canvas become missing (in place; returns frame).
+
+    Detection runs on the padded image, so a detector can place a point in
+    the padding strip (repeated edge pixels) or, for DWPose, beyond the image
+    edge. Completion treats the canvas as the visible frame: such points are
+    handed to it as missing, so it predicts them instead.
+    """
+    w, h = frame.canvas_width, frame.canvas_height
+    for person in frame.people:
+        b = person.body
+        outside = (b[:, 2] > 0) & ((b[:, 0] < 0) | (b[:, 1] < 0) | (b[:, 0] >= w) | (b[:, 1] >= h))
+        if outside.any():
+            b[outside] = 0.0
+            person.source[outside] = Source.MISSING
+    return frame
+
+
 def complete_safely(frame: PoseFrame, alternatives: int = 1) -> Tuple[PoseFrame, bool]:
     """(completed frame, failed). On any exception: one warning, the input unchanged."""
     try:
@@ -190,10 +213,10 @@ def run_dwpose_full(image: np.ndarray, settings: Optional[PipelineSettings] = No
     failed = False
     frame = detected
     if settings.complete and detected.people:
-        frame, failed = complete_safely(detected, settings.alternatives)
-        if frame is detected:
+        frame, failed = complete_safely(drop_body_points_outside(detected.copy()), settings.alternatives)
+        if failed:
             frame = detected.copy()
-        elif not failed:
+        else:
             drop_parts_of_completed(frame)
     else:
         frame = detected.copy()

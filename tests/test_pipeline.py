@@ -168,3 +168,34 @@ def test_pipeline_with_fake_onnx_models(tmp_path, monkeypatch):
     np.testing.assert_allclose(nose[:2], [264 - 144 + 144, 253.6 - 192 + 50], atol=1e-2)
     assert res.frame.people[0].completed.sum() == 2
     assert res.control_image.any()
+
+
+def test_points_in_the_padding_strip_are_completed_not_kept(monkeypatch):
+    """Detection runs on the padded image: a knee found in the padding (y >= h)
+    goes to completion as missing; with complete=False it stays as detected."""
+    class PadKnee(FakeDetector):
+        def detect_people(self, image, threshold=0.3):
+            frame = super().detect_people(image, threshold)
+            frame.people[0].body[9] = [100.0, 520.0, 0.9]   # resized height is 512, padded 576
+            frame.people[0].source[9] = Source.DETECTED
+            return frame
+
+    seen = []
+
+    def complete_all(frame, *, alternatives=1):
+        seen.append(frame.people[0].body[9].copy())
+        out = frame.copy()
+        for p in out.people:
+            miss = ~p.present
+            p.body[miss] = [1.0, 600.0, 1.0]
+            p.source[miss] = Source.COMPLETED
+        return out
+
+    monkeypatch.setattr(complete_mod, "complete_frame", complete_all)
+    img = np.zeros((450, 500, 3), np.uint8)          # -> 569 x 512, padded 576 x 576
+    res = run_dwpose_full(img, PipelineSettings(), detector=PadKnee())
+    assert (seen[0] == 0).all()                      # handed over as missing
+    assert res.frame.people[0].source[9] == Source.COMPLETED
+    assert res.detected.people[0].body[9, 1] == 520  # the detection itself is kept as found
+    plain = run_dwpose_full(img, PipelineSettings(complete=False), detector=PadKnee())
+    assert plain.frame.people[0].body[9, 1] == 520 and plain.frame.people[0].source[9] == Source.DETECTED
