@@ -70,14 +70,20 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout_s: float) -> None:
     raise AssertionError(f"the UI server did not answer on {url} within {timeout_s:.0f} s")
 
 
-@pytest.fixture(scope="module")
-def ui_server(tmp_path_factory):
+#: The tab as the WebUI gets it from on_ui_tabs(): no script or stylesheet of its own.
+WEBUI_LIKE_SERVER = (
+    "import sys; from lib_skelext.ui import build_ui; demo = build_ui(standalone=False); demo.queue(); "
+    "demo.launch(server_name='127.0.0.1', server_port=int(sys.argv[1]), show_api=False)"
+)
+
+
+def _serve(tmp_path_factory, args):
     port = _free_port()
     log_path = tmp_path_factory.mktemp("ui") / "server.log"
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "lib_skelext", "ui", "--host", "127.0.0.1",
-                                 "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, *args, str(port)], cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
         try:
             _wait_http(f"http://127.0.0.1:{port}/", proc, timeout_s=180)
             yield f"http://127.0.0.1:{port}", log_path
@@ -90,6 +96,17 @@ def ui_server(tmp_path_factory):
                 proc.wait()
 
 
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory):
+    """``python -m lib_skelext ui`` on a free port."""
+    yield from _serve(tmp_path_factory, ["-m", "lib_skelext", "ui", "--host", "127.0.0.1", "--port"])
+
+
+@pytest.fixture(scope="module")
+def webui_like_server(tmp_path_factory):
+    yield from _serve(tmp_path_factory, ["-c", WEBUI_LIKE_SERVER])
+
+
 def _xy(joint: dict) -> tuple:
     return joint["x"], joint["y"]
 
@@ -98,6 +115,8 @@ def _run_browser(ui_server, **env_extra) -> tuple:
     """Run editor_test.js against the server; (result dict, server log tail)."""
     url, log_path = ui_server
     shots = ROOT / "artifacts" / "browser" / metadata.version("gradio")
+    if env_extra.get("SKELEXT_WEBUI_MODE") == "1":
+        shots = shots / "webui"
     env = dict(os.environ, SKELEXT_URL=url, SKELEXT_POSE=str(ROOT / "examples" / "waist_up.json"),
                SKELEXT_SHOTS=str(shots), SKELEXT_CHROMIUM=CHROMIUM, **env_extra)
     run = subprocess.run(["node", str(SCRIPT)], cwd=BROWSER_DIR, env=env, capture_output=True, text=True,
@@ -118,6 +137,18 @@ def _run_browser(ui_server, **env_extra) -> tuple:
 
 def test_edit_knee_recomplete_download_in_browser(ui_server):
     result, server_log = _run_browser(ui_server)
+    _check_edit_flow(result, server_log)
+
+
+def test_edit_flow_with_the_script_injected_as_the_webui_does(webui_like_server):
+    """on_ui_tabs()'s Blocks; javascript/skelext.js added to the page head before gradio renders and
+    style.css after, as the WebUI does; "Send to txt2img ControlNet" clicked for real."""
+    result, server_log = _run_browser(webui_like_server, SKELEXT_WEBUI_MODE="1")
+    assert result["webui_mode"] is True
+    _check_edit_flow(result, server_log)
+
+
+def _check_edit_flow(result: dict, server_log: str) -> None:
 
     knee, ankle = result["knee_index"], result["ankle_index"]
     # Completed legs are drawn: both knees and ankles were missing in the waist-up pose.

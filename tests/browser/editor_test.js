@@ -7,7 +7,9 @@
 // knee, re-completes, downloads the JSON and the PNG, undoes and redoes, picks an
 // alternative, hides/locks points, expands the canvas and sends the pose to a
 // stand-in ControlNet unit. With SKELEXT_PHOTO set it instead uploads that photo,
-// detects with BlazePose and checks the completed skeleton (06_photo.png).
+// detects with BlazePose and checks the completed skeleton (06_photo.png). With
+// SKELEXT_WEBUI_MODE=1 the page is the on_ui_tabs() Blocks and the script and
+// stylesheet are injected the way the WebUI injects them.
 // Prints one JSON object (the last stdout line) for tests/test_browser.py to
 // assert on; exits 1 with {"ok": false, "error": ...} when a step fails.
 "use strict";
@@ -20,6 +22,9 @@ const URL = process.env.SKELEXT_URL || "http://127.0.0.1:7861";
 const POSE = path.resolve(process.env.SKELEXT_POSE || "examples/waist_up.json");
 const SHOTS = path.resolve(process.env.SKELEXT_SHOTS || "artifacts/browser/unknown");
 const CHROMIUM = process.env.SKELEXT_CHROMIUM || "/usr/bin/chromium";
+const REPO = path.resolve(__dirname, "..", "..");
+// WebUI mode: the server built the tab as on_ui_tabs() does (no script or stylesheet of its own).
+const WEBUI_MODE = process.env.SKELEXT_WEBUI_MODE === "1";
 const STEP_TIMEOUT_MS = parseInt(process.env.SKELEXT_STEP_TIMEOUT_MS || "30000", 10);
 const CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -139,6 +144,10 @@ async function main() {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
     try {
         const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 1100 } });
+        if (WEBUI_MODE) {
+            // As the WebUI does: javascript/*.js in the page head before gradio renders, style.css after.
+            await context.addInitScript({ path: path.join(REPO, "javascript", "skelext.js") });
+        }
         const page = await context.newPage();
         page.setDefaultTimeout(STEP_TIMEOUT_MS);
         page.on("pageerror", (err) => result.console_errors.push(String(err && err.message || err)));
@@ -147,6 +156,8 @@ async function main() {
         });
 
         await page.goto(URL, { waitUntil: "domcontentloaded" });
+        if (WEBUI_MODE) await page.addStyleTag({ path: path.join(REPO, "style.css") });
+        result.webui_mode = WEBUI_MODE;
         await page.locator("#skelext_pose_file").first().waitFor({ state: "attached" });
         await page.waitForFunction(() => !!window.skelextEditor, null, { timeout: STEP_TIMEOUT_MS });
         step("page loaded");
@@ -285,7 +296,15 @@ async function main() {
             fake.addEventListener("change", (e) => window.__skelextChanges.push(
                 e.target.files ? e.target.files[0].name : "checkbox"), true);
         });
-        await page.evaluate(() => window.skelextEditor.sendToControlNet("txt2img"));
+        if (WEBUI_MODE) {
+            await page.locator("#skelext_send_txt2img").first().click();  // the real button, visible in the WebUI
+        } else {
+            await page.evaluate(() => window.skelextEditor.sendToControlNet("txt2img"));
+        }
+        for (let k = 0; k < 50; k++) {
+            if (await page.evaluate(() => (window.__skelextChanges || []).length >= 3)) break;
+            await sleep(100);
+        }
         result.controlnet = await page.evaluate(async () => {
             const unit = document.querySelector('#tab_txt2img .cnet-unit-tab[data-unit="0"]');
             const image = unit.querySelector(".cnet-image input").files[0];
