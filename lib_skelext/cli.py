@@ -109,7 +109,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
     png = None
     if args.render:
         png = Path(args.render) if isinstance(args.render, str) else dst.with_suffix(".png")
-    filled = _complete_one(src, dst, args, png)
+    filled = _with_path(src, lambda: _complete_one(src, dst, args, png))
     logger.info("completed %d points -> %s", filled, dst)
     return 0
 
@@ -165,8 +165,18 @@ def cmd_render(args: argparse.Namespace) -> int:
         dst = dst / (src.stem + ".png")
     if _same_file(src, dst):
         raise SkelextError(f"{dst}: refusing to overwrite the input file; choose another -o")
-    one(src, dst)
+    _with_path(src, lambda: one(src, dst))
     return 0
+
+
+def _with_path(src: Path, action: Callable[[], object]) -> object:
+    """Run action; a SkelextError's one line names the input file."""
+    try:
+        return action()
+    except SkelextError as exc:
+        if str(exc).startswith(str(src)):
+            raise
+        raise SkelextError(f"{src}: {exc}") from None
 
 
 # ---------------------------------------------------------------------- parser

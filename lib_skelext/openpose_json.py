@@ -286,9 +286,20 @@ def person_to_dict(person: Person, scale: np.ndarray) -> Dict[str, Any]:
     info = _skelext_info(person, scale)
     if info is not None:
         doc[SKELEXT_KEY] = info
-    elif SKELEXT_KEY in doc and completed.any():
-        doc.pop(SKELEXT_KEY)
+    elif not _body_unchanged(person):
+        # nothing completed any more: a stale record would mark points again on reading
+        doc.pop(SKELEXT_KEY, None)
     return doc
+
+
+def _body_unchanged(person: Person) -> bool:
+    """True when the body is as it was read (then what was read is written back)."""
+    origin = getattr(person, "_origin", None)
+    if origin is None:
+        return False
+    read = origin["px"].get(BODY_KEY)
+    return read is not None and read.shape == person.body.shape and bool(np.array_equal(read, person.body)) \
+        and not (person.source == Source.EDITED).any()
 
 
 def _skelext_info(person: Person, scale: np.ndarray) -> Optional[Dict[str, Any]]:
