@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import re
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
@@ -116,7 +117,8 @@ def start_session(photo: Optional[np.ndarray], pose_json: Optional[str], *, dete
         if not failed:
             drop_parts_of_completed(completed)
         image = _fit_image(photo, frame.canvas_width, frame.canvas_height)
-        message = "pose JSON loaded"
+        message = "pose JSON loaded" + (" over the photo (remove the JSON to detect in the photo)"
+                                        if image is not None else "")
     elif photo is not None:
         settings = PipelineSettings(detector=detector, canvas="keep", alternatives=alternatives)
         result = run_dwpose_full(np.asarray(photo), settings)
@@ -229,16 +231,21 @@ def view(session: Optional[EditSession], message: str = "", selected_point: Opti
 
 
 # ------------------------------------------------------------------ handlers
+#: Handlers mutate the session in place; gradio 4 may run different listeners at once.
+_EDIT_LOCK = threading.RLock()
+
+
 def _guarded(fn):
-    """Run a handler; a SkelextError becomes a warning and leaves the view as it was."""
+    """Run a handler (one at a time); a SkelextError becomes a warning and leaves the view as it was."""
     def wrapper(session, point_choice, *args):
         selected = point_index(point_choice)
         logger.debug("ui event %s", fn.__name__)
-        try:
-            return fn(session, selected, *args)
-        except SkelextError as exc:
-            _warn(str(exc))
-            return view(session, f"⚠ {exc}", selected)
+        with _EDIT_LOCK:
+            try:
+                return fn(session, selected, *args)
+            except SkelextError as exc:
+                _warn(str(exc))
+                return view(session, f"⚠ {exc}", selected)
     wrapper.__name__ = fn.__name__
     return wrapper
 
