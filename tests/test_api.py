@@ -133,6 +133,7 @@ def test_info(client, tiny_model):
     model = info["completion_model"]
     assert model["found"] is True and model["path"] == str(tiny_model)
     assert model["model_version"] == "test-tiny" and model["config"]["hypotheses"] == 2
+    assert model["file"] == tiny_model.name and len(model["sha256"]) == 64
     weights = info["dwpose_weights"]
     assert set(weights["files"]) == {"yolox_l.onnx", "dw-ll_ucoco_384.onnx"}
     assert weights["looked_in"] and isinstance(weights["found"], bool)

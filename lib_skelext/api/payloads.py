@@ -100,9 +100,13 @@ def completion_model_info() -> Dict[str, Any]:
     from .. import completion_model as cm
 
     path = os.path.abspath(os.environ.get("SKELEXT_COMPLETION_MODEL") or cm.DEFAULT_MODEL_PATH)
-    info: Dict[str, Any] = {"path": path, "found": os.path.isfile(path), "encoding_version": cm.ENCODING_VERSION}
+    info: Dict[str, Any] = {"path": path, "file": os.path.basename(path), "found": os.path.isfile(path),
+                            "encoding_version": cm.ENCODING_VERSION}
     if not info["found"]:
         return info
+    from ..weights import sha256_of
+
+    info["sha256"] = sha256_of(path)
     try:
         from safetensors import safe_open
 
