@@ -202,3 +202,21 @@ def test_editor_svg_covers_points_beyond_the_canvas():
     assert 'g class="skelext-follow skelext-face" data-person="0" data-anchor="0"' in html
     assert re.search(r'data-rev="\d+"', html)
     assert "skelext-empty" in editor_html(None)
+
+
+def test_auto_recomplete_and_person_selection(fake_model, tmp_path):
+    doc = json.loads(WAIST_UP.read_text())
+    doc["people"].append(json.loads(json.dumps(doc["people"][0])))
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(doc))
+    out = ui.on_run(None, None, None, str(path), "dwpose", "keep", 1)
+    session = out[VIEW_STATE]
+    assert out[VIEW_PERSON]["choices"] == ["Person 1", "Person 2"] and out[VIEW_PERSON]["value"] == "Person 1"
+    out = ui._guarded(ui.on_select_person)(session, None, "Person 2")
+    assert session.selected_person == 1 and "person 2 of 2" in out[VIEW_STATUS]
+    knee = session.frame.people[0].body[R_KNEE]
+    event = json.dumps({"action": "move", "person": 0, "point": R_KNEE, "x": float(knee[0] + 9), "y": float(knee[1])})
+    out = ui._guarded(ui.on_event)(session, None, event, True)  # re-complete after the drag
+    assert "and re-completed" in out[VIEW_STATUS] and session.selected_person == 0  # dragging selects
+    np.testing.assert_allclose(session.frame.people[0].body[R_ANKLE, :2], [knee[0] + 9, knee[1] + 40])
+    assert len(session.undo_stack) == 2
