@@ -24,10 +24,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Alternatives closer than this (mean distance over completed points, torso units) count as the same.
-DISTINCT_NORM = 0.15
-
-
 def _check_canvas(width: float, height: float) -> Tuple[float, float]:
     try:
         w, h = float(width), float(height)
@@ -63,25 +59,10 @@ def _shallow_copy(person: Person) -> Person:
     )
 
 
-def _pick_distinct(means_norm: np.ndarray, missing: np.ndarray, k: int) -> List[int]:
-    """Greedy, best first: hypotheses whose completed points differ from every chosen one.
-
-    means_norm (K, 18, 2); missing (18,) bool. Returns up to k hypothesis indices.
-    """
-    chosen = [0]
-    for j in range(1, len(means_norm)):
-        if len(chosen) >= k:
-            break
-        d = [np.linalg.norm(means_norm[j, missing] - means_norm[c, missing], axis=-1).mean() for c in chosen]
-        if min(d) > DISTINCT_NORM:
-            chosen.append(j)
-    return chosen
-
-
 def _complete_many(people: Sequence[Person], givens: Sequence[np.ndarray], rects: np.ndarray, alternatives: int,
                    model: Optional["CompletionModel"]) -> List[Person]:
     """Complete several people in one forward pass. rects (N, 4) px."""
-    from .completion_model import fit_normalisation, load_model, point_confidence
+    from .completion_model import fit_normalisation, load_model, rank_completions
 
     out = [_shallow_copy(p) for p in people]
     if not out:
@@ -107,25 +88,22 @@ def _complete_many(people: Sequence[Person], givens: Sequence[np.ndarray], rects
     if not run:
         return out
     pred = model.predict(xy[run], given[run], rects[run])
-    means_norm = pred.means_px / pred.scale[:, None, None, None]
-    sigma = pred.sigma_norm
-    conf_all = point_confidence(means_norm, sigma, pred.probs)
+    ranked = rank_completions(pred, ~given[run], alternatives)
     for n, i in enumerate(run):
         person, miss = out[i], ~given[i]
-        picks = _pick_distinct(means_norm[n], miss, alternatives)
         bodies = []
-        for j in picks:
+        for j in np.nonzero(ranked.scores[n] > 0)[0]:
             b = person.body.copy()
-            b[miss, :2] = pred.means_px[n, j, miss]
+            b[miss, :2] = ranked.options_px[n, j, miss]
             b[miss, 2] = 1.0
             bodies.append(b)
         person.body = bodies[0]
         src = person.source.copy()
         src[miss] = Source.COMPLETED
         person.source = src
-        person.completion_confidence = np.where(miss, conf_all[n], 1.0)
+        person.completion_confidence = np.where(miss, ranked.confidence[n], 1.0)
         person.alternatives = bodies[1:]
-        person.alternative_scores = [float(pred.probs[n, j]) for j in picks]
+        person.alternative_scores = [float(v) for v in ranked.scores[n, : len(bodies)]]
     return out
 
 

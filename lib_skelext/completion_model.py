@@ -45,6 +45,8 @@ LOG_SIGMA_MIN = -4.5
 LOG_SIGMA_MAX = 2.0
 #: Radius (normalised units, ~torso lengths) inside which a completed point counts as right.
 CONFIDENCE_RADIUS = 0.5
+#: Hypotheses closer than this (mean over completed points, normalised units) form one completion.
+DISTINCT_NORM = 0.4
 
 DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                   "models", "skelext_completion_v1.safetensors")
@@ -54,7 +56,7 @@ DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspat
 class ModelConfig:
     """Architecture of the completion network (stored in the weight file's metadata)."""
 
-    hidden: int = 256
+    hidden: int = 384
     blocks: int = 3
     hypotheses: int = 8
     encoding_version: int = ENCODING_VERSION
@@ -176,19 +178,68 @@ def split_output(o: np.ndarray, k: int, mean_pose: np.ndarray) -> Tuple[np.ndarr
     return means, log_sigma, logits
 
 
-def point_confidence(means: np.ndarray, sigma: np.ndarray, probs: np.ndarray, radius: float = CONFIDENCE_RADIUS) -> np.ndarray:
-    """Probability that each point of hypothesis 0 lies within ``radius`` of the truth.
+def point_confidence(means: np.ndarray, sigma: np.ndarray, probs: np.ndarray, ref: Optional[np.ndarray] = None,
+                     radius: float = CONFIDENCE_RADIUS) -> np.ndarray:
+    """Probability that each point of ``ref`` (default: hypothesis 0) lies within ``radius`` of the truth.
 
-    means (N, K, 18, 2) normalised or pixels divided by scale; sigma (N, K, 18) in
-    the same units; probs (N, K). Each component is an isotropic Gaussian; the
-    chance mass of component k near hypothesis 0 is approximated by
-    (1 - exp(-r^2 / 2 sigma^2)) * exp(-d^2 / 2 r^2), d its distance from hypothesis 0.
-    Returns (N, 18) in 0..1.
+    means (N, K, 18, 2) normalised units; sigma (N, K, 18) the same units; probs (N, K);
+    ref (N, 18, 2). Each component is an isotropic Gaussian; the mass of component k
+    near ref is approximated by (1 - exp(-r^2 / 2 sigma^2)) * exp(-d^2 / 2 r^2), d the
+    distance of its mean from ref. Returns (N, 18) in 0..1.
     """
-    d2 = ((means - means[:, :1]) ** 2).sum(-1)
+    ref = means[:, 0] if ref is None else ref
+    d2 = ((means - ref[:, None]) ** 2).sum(-1)
     near = (1.0 - np.exp(-radius ** 2 / (2.0 * sigma ** 2))) * np.exp(-d2 / (2.0 * radius ** 2))
     p = probs / np.maximum(probs.sum(1, keepdims=True), 1e-12)
     return np.clip((p[..., None] * near).sum(1), 0.0, 1.0)
+
+
+class Completion(NamedTuple):
+    """Ranked completions for N people (M = number of options asked for).
+
+    options_px: (N, M, 18, 2) pixels, best first (options with score 0 are unused);
+    scores: (N, M) probabilities, descending, sum <= 1; confidence: (N, 18) for option 0.
+    """
+
+    options_px: np.ndarray
+    scores: np.ndarray
+    confidence: np.ndarray
+
+
+def rank_completions(pred: Prediction, missing: np.ndarray, max_options: int,
+                     distinct: float = DISTINCT_NORM) -> Completion:
+    """Group the K hypotheses into distinct completions and rank them by probability.
+
+    Greedy, most likely first: each still unassigned hypothesis starts a group holding
+    every unassigned hypothesis whose completed (``missing`` (N, 18) bool) points are
+    within ``distinct`` normalised units (mean distance) of it. A group's completion is
+    the probability-weighted mean of its hypotheses and its score their summed
+    probability; groups are sorted by score. This keeps modes apart (standing vs
+    sitting legs) while averaging near-duplicates, which lowers the error of the best
+    completion.
+    """
+    n, k = pred.probs.shape
+    mn = pred.means_px / pred.scale[:, None, None, None]
+    w = missing.astype(np.float64)
+    nm = np.maximum(w.sum(1), 1.0)
+    assign = np.full((n, k), -1)
+    count = np.zeros(n, int)
+    rows = np.arange(n)
+    for j in range(k):
+        lead = assign[:, j] < 0
+        d = (np.linalg.norm(mn - mn[:, j:j + 1], axis=-1) * w[:, None]).sum(-1) / nm[:, None]
+        members = (assign < 0) & (d <= distinct) & lead[:, None]
+        assign = np.where(members, count[:, None], assign)
+        count += lead
+    onehot = (assign[..., None] == np.arange(k)).astype(np.float64)  # (N, K hyp, K groups)
+    gp = (pred.probs[..., None] * onehot).sum(1)  # (N, groups)
+    gm = np.einsum("nkg,nkpc->ngpc", pred.probs[..., None] * onehot, pred.means_px) / np.maximum(gp, 1e-300)[..., None, None]
+    order = np.argsort(-gp, axis=1, kind="stable")[:, :max_options]
+    scores = gp[rows[:, None], order]
+    options = gm[rows[:, None], order]
+    scale = pred.scale[:, None, None]
+    conf = point_confidence(mn, pred.sigma_norm, pred.probs, options[:, 0] / scale)
+    return Completion(options, scores, conf)
 
 
 _lock = threading.Lock()

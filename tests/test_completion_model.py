@@ -123,3 +123,19 @@ def test_shipped_model_is_small_and_current():
     model = load_model()
     assert model.config.encoding_version == ENCODING_VERSION
     assert model.mean_pose.shape == (18, 2)
+
+
+def test_rank_completions_groups_near_duplicates_and_sorts():
+    from lib_skelext.completion_model import Prediction, rank_completions
+
+    base = np.zeros((18, 2))
+    means = np.stack([base, base + 0.05, base + 3.0, base + 3.1])[None]  # two pairs of near-duplicates
+    probs = np.array([[0.3, 0.1, 0.35, 0.25]])
+    pred = Prediction(means * 10.0, np.full((1, 4, 18), 0.2), probs, np.array([10.0]), np.array([True]))
+    missing = np.zeros((1, 18), bool)
+    missing[0, 9:14] = True
+    out = rank_completions(pred, missing, 3)
+    np.testing.assert_allclose(out.scores[0], [0.6, 0.4, 0.0])
+    np.testing.assert_allclose(out.options_px[0, 0], (base + 3.0 * 0.35 / 0.6 + 3.1 * 0.25 / 0.6) * 10.0)
+    np.testing.assert_allclose(out.options_px[0, 1], (base + 0.05 * 0.1 / 0.4) * 10.0)
+    assert out.confidence.shape == (1, 18) and ((out.confidence >= 0) & (out.confidence <= 1)).all()

@@ -162,7 +162,10 @@ def training_sample(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator)
 def scenario_sample(xy: np.ndarray, label: np.ndarray, scenario: str, rng: np.random.Generator) -> Sample:
     """A fixed evaluation case on clean ground truth (no augmentation, no noise).
 
-    People need neck and both hips labelled (torso length). Cut heights are set
+    People need neck and both hips labelled (torso length); the callers keep only
+    upright people (neck above the mid-hip) for the four height cuts, since a
+    "waist-up" photo of someone bent over or upside down is a different case
+    (``random_frame`` and the others use everyone). Cut heights are set
     from the person's own points: head_shoulders cuts 0.15-0.35 torso below the
     neck, chest_up 0.4-0.65, waist_up at the mid-hip -0.15..+0.1 torso, knees_up at
     the knees -0.1..+0.1 torso; side_cut cuts a random side between the outermost

@@ -28,7 +28,7 @@ CKPT_PATH = os.path.join(CACHE_DIR, "ckpt.pt")
 
 @dataclass
 class TrainConfig:
-    steps: int = 8000
+    steps: int = 20000
     batch: int = 512
     lr: float = 2e-3
     weight_decay: float = 1e-4
@@ -38,7 +38,7 @@ class TrainConfig:
     val_size: int = 8192
     val_every: int = 500
     threads: int = 1  # 1 thread: the 2 cores are shared, and 2 OMP threads thrash under load
-    hidden: int = 256
+    hidden: int = 384
     blocks: int = 3
     hypotheses: int = 8
 
