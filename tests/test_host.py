@@ -90,6 +90,10 @@ def test_new_registry_detect_by_label_returns_completed_poses(hosts):
     assert out.dtype == np.uint8 and out.shape == expected_size(200, 300, 512) + (3,)
     check_pose(res["poses"][0], out, people=1)
     assert out.any()  # the skeleton was drawn
+    person = res["poses"][0]["people"][0]
+    assert {9, 10, 12, 13} <= set(person["skelext"]["completed"])  # the shipped model added the legs
+    body = np.array(person["pose_keypoints_2d"]).reshape(18, 3)
+    assert (body[[10, 13], 2] == 1.0).all() and (body[[10, 13], 1] > body[[8, 11], 1]).all()
 
 
 def test_new_registry_detect_by_name_gives_image(hosts):
