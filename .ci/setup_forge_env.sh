@@ -16,7 +16,7 @@ PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check -q)
 # torch first (CPU wheel), then named again so nothing swaps it.
 "${PIP[@]}" torch==2.13.0
 "${PIP[@]}" torch==2.13.0 gradio==4.40.0 'huggingface_hub<1' fastapi==0.112.2 \
-    numpy opencv-python-headless onnxruntime safetensors uvicorn httpx pytest tqdm pillow
+    numpy opencv-python-headless onnxruntime safetensors uvicorn httpx pytest tqdm pillow hypothesis
 "$VENV/bin/python" - <<'PY'
 import fastapi, gradio, pydantic, torch
 print("forge env:", "fastapi", fastapi.__version__, "gradio", gradio.__version__,

@@ -48,10 +48,7 @@ fi
 
 if [ ! -f .venv-forge/.skelext-test-deps ]; then
   log "installing the Forge-like test environment into .venv-forge"
-  make_venv .venv-forge
-  .venv-forge/bin/python -m pip install $PIP_QUIET torch==2.13.0
-  .venv-forge/bin/python -m pip install $PIP_QUIET torch==2.13.0 gradio==4.40.0 'huggingface_hub<1' fastapi==0.112.2 \
-    numpy opencv-python-headless onnxruntime safetensors uvicorn httpx pytest tqdm pillow hypothesis
+  bash .ci/setup_forge_env.sh
   .venv-forge/bin/python -m pip install $PIP_QUIET --no-deps -e .
   touch .venv-forge/.skelext-test-deps
 fi
