@@ -60,8 +60,23 @@ def pad64(x: int) -> int:
     return int(np.ceil(float(x) / 64.0) * 64 - x)
 
 
+#: Longest side, in pixels, an image is resized to before detection. ControlNet
+#: has no cap, so a 1x40000 strip at resolution 512 would become 512x20480000;
+#: here its long side stops at this (the short side then shrinks, to 1 pixel at least).
+MAX_RESIZED_SIDE = 16384
+
+
+def resized_size(height: int, width: int, resolution: int) -> Tuple[int, int]:
+    """(height, width) in pixels of an image after ControlNet's resize (short side ->
+    resolution), with the long side capped at ``MAX_RESIZED_SIDE``."""
+    k = float(resolution) / float(min(height, width))
+    k = min(k, MAX_RESIZED_SIDE / float(max(height, width)))
+    return max(1, int(np.round(float(height) * k))), max(1, int(np.round(float(width) * k)))
+
+
 def resize_image_with_pad(image: np.ndarray, resolution: int) -> Tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
-    """ControlNet's preprocessor resize: short side -> resolution, pad to 64.
+    """ControlNet's preprocessor resize: short side -> resolution, pad to 64
+    (long side at most ``MAX_RESIZED_SIDE``).
 
     Returns (padded image, remove_pad) where remove_pad(x) crops an array of
     the padded size back to the resized (unpadded) size.
@@ -70,9 +85,8 @@ def resize_image_with_pad(image: np.ndarray, resolution: int) -> Tuple[np.ndarra
 
     img = to_rgb_uint8(image)
     h_raw, w_raw = img.shape[:2]
-    k = float(resolution) / float(min(h_raw, w_raw))
-    h_target = int(np.round(float(h_raw) * k))
-    w_target = int(np.round(float(w_raw) * k))
+    h_target, w_target = resized_size(h_raw, w_raw, resolution)
+    k = min(h_target / float(h_raw), w_target / float(w_raw))
     interpolation = cv2.INTER_CUBIC if k > 1 else cv2.INTER_AREA
     img = cv2.resize(img, (w_target, h_target), interpolation=interpolation)
     padded = np.pad(img, [[0, pad64(h_target)], [0, pad64(w_target)], [0, 0]], mode="edge")

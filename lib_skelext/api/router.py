@@ -115,7 +115,7 @@ def build_router(*, auth: Optional[str] = None, max_body_bytes: int = MAX_BODY_B
         import json
 
         from ..openpose_json import frame_to_dict
-        from ..pipeline import run_dwpose_full
+        from ..pipeline import resized_size, run_dwpose_full
 
         try:
             settings = PipelineSettings(resolution=req.resolution, canvas=req.canvas, detector=req.detector,
@@ -123,10 +123,10 @@ def build_router(*, auth: Optional[str] = None, max_body_bytes: int = MAX_BODY_B
                                         complete=req.complete, draw_hands=req.draw_hands, draw_face=req.draw_face)
             image = decode_image(req.image, max_image_pixels)
             h, w = image.shape[:2]
-            scale = settings.resolution / float(min(h, w))
-            if w * h * scale * scale > max_image_pixels:
+            h_out, w_out = resized_size(h, w, settings.resolution)
+            if w_out * h_out > max_image_pixels:
                 raise TooLarge(f"resolution {settings.resolution} makes this {w}x{h} image "
-                               f"{int(w * scale)}x{int(h * scale)}; at most {max_image_pixels} pixels")
+                               f"{w_out}x{h_out}; at most {max_image_pixels} pixels")
             result = run_dwpose_full(image, settings, detector=detector_for(req.detector))
         except SkelextError as exc:
             raise fail(exc) from None
