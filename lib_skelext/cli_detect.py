@@ -29,13 +29,14 @@ def make_detector(name: str, weights_dir: Any = None) -> Any:
     return DWPoseDetector(weights_dir=weights_dir).load()
 
 
-def detect_one(photo: Path, out_dir: Path, settings: Any, detector: Any) -> int:
-    """Process one photo; returns the number of people written."""
+def detect_one(photo: Path, out_dir: Path, settings: Any, detector: Any, image: Any = None) -> int:
+    """Process one photo (``image``: its pixels, when already read); returns the number of people written."""
     from .cli import save_png, write_atomic
     from .image_io import load_image
     from .pipeline import run_dwpose_full
 
-    image = load_image(photo)
+    if image is None:
+        image = load_image(photo)
     result = run_dwpose_full(image, settings, detector=detector)
     stem = photo.stem
     write_atomic(out_dir / f"{stem}.json", result.json_text.encode("utf-8"))
@@ -65,11 +66,15 @@ def cmd_detect(args: argparse.Namespace) -> int:
             raise SkelextError(f"{src}: no image files found ({', '.join(IMAGE_SUFFIXES)})")
     else:
         photos = [src]
+    if len(photos) == 1 and not src.is_dir():
+        from .image_io import load_image
+
+        image = load_image(src)  # a bad photo fails here: one line, before any model loads or prints
+        out_dir.mkdir(parents=True, exist_ok=True)
+        detect_one(src, out_dir, settings, make_detector(args.detector, args.weights_dir), image)
+        return 0
     out_dir.mkdir(parents=True, exist_ok=True)
     detector = make_detector(args.detector, args.weights_dir)
-    if len(photos) == 1 and not src.is_dir():
-        detect_one(photos[0], out_dir, settings, detector)
-        return 0
 
     from tqdm import tqdm
 
