@@ -13,7 +13,8 @@ from .limits import MAX_IMAGE_PIXELS, TooLarge
 
 
 def decode_image(data: Any, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
-    """Base64 (or data: URL) PNG/JPEG/WebP/... -> (H, W, 3) uint8 RGB, or (H, W, 4) with alpha."""
+    """Base64 (or data: URL) PNG/JPEG/WebP/... -> (H, W, 3) uint8 RGB, read as the CLI reads
+    photos (``image_io.load_image``: EXIF orientation, 16-bit scaled to 8, alpha over white)."""
     if not isinstance(data, str) or not data.strip():
         raise SkelextError("image: expected a base64-encoded image string")
     text = data.strip()
@@ -36,12 +37,9 @@ def decode_image(data: Any, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
         raise SkelextError("image: not a readable image (send PNG, JPEG or WebP bytes, base64-encoded)") from None
     if width * height > max_pixels:
         raise TooLarge(f"image: {width}x{height} is {width * height} pixels; at most {max_pixels}")
-    try:
-        im.load()
-        im = im.convert("RGBA" if ("A" in im.getbands() or "transparency" in im.info) else "RGB")
-    except Exception:
-        raise SkelextError("image: truncated or corrupt image data") from None
-    return np.asarray(im, dtype=np.uint8)
+    from ..image_io import load_image
+
+    return load_image(raw, max_pixels=max_pixels)  # SkelextError "image: ..." for truncated data
 
 
 def encode_png(image: np.ndarray) -> str:
