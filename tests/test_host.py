@@ -414,3 +414,15 @@ def test_metadata_ini_orders_after_controlnet():
     assert config.read(REPO / "metadata.ini", encoding="utf-8")
     assert config.get("Extension", "Name") == "skelext"
     assert "sd-webui-controlnet" in config.get("scripts", "After").lower().replace(",", " ").split()
+
+
+def test_script_registers_the_skelext_tab(hosts):
+    """on_ui_tabs gets a callback returning [(gr.Blocks, title, elem_id)], as the WebUI expects."""
+    import gradio as gr
+
+    load_script(hosts)
+    cb = sys.modules["modules.script_callbacks"]
+    tabs = [entry for c in cb.callback_map["callbacks_ui_tabs"] for entry in c.callback()]
+    assert len(tabs) == 1
+    blocks, title, elem_id = tabs[0]
+    assert isinstance(blocks, gr.Blocks) and title == "skelext" and elem_id == "skelext"
