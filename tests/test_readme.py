@@ -1,0 +1,145 @@
+"""The README's commands run, so the docs cannot rot.
+
+* The README opens with exactly two commands (set up + main job; set up + tests).
+* Every fenced block marked ```` ```bash example ```` runs from the repository
+  root and exits 0 (``.venv/bin/python`` is replaced by this interpreter).
+* Every block marked ```` ```bash example-server ```` runs against a real
+  ``python -m lib_skelext serve`` on a free port and gets JSON without an error.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import List, Tuple
+
+import pytest
+
+from conftest import REPO_ROOT
+
+README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```", re.S | re.M)
+
+
+def blocks(tag: str) -> List[str]:
+    return [body for info, body in FENCE.findall(README) if info.strip() == tag]
+
+
+def commands(block: str) -> List[str]:
+    """Shell commands of a block: comments dropped, backslash continuations joined."""
+    joined = re.sub(r"\\\n\s*", " ", block)
+    return [line.strip() for line in joined.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def localise(command: str) -> str:
+    return command.replace(".venv/bin/python", shlex.quote(sys.executable))
+
+
+def test_readme_opens_with_exactly_two_commands():
+    first_info, first_body = FENCE.findall(README)[0]
+    assert README.startswith("```bash\n"), "the README's first lines must be the commands block"
+    cmds = commands(first_body)
+    assert len(cmds) == 2
+    setup_and_run, tests = cmds
+    assert "tools/setup.sh" in setup_and_run and "lib_skelext complete examples/waist_up.json" in setup_and_run
+    assert tests == "bash tools/test.sh"
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
+    assert "tools/test.sh" in ci, ".ci/run must run the README's test command"
+
+
+def test_readme_main_job_writes_json_and_png(tmp_path):
+    """The first command's job (minus the setup, which CI has done): JSON + PNG of a completed person."""
+    main_job = commands(FENCE.findall(README)[0][1])[0].split("&&", 1)[1].strip()
+    main_job = main_job.replace("out/", f"{tmp_path}/")
+    result = subprocess.run(localise(main_job), shell=True, cwd=REPO_ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads((tmp_path / "waist_up.json").read_text())
+    person = doc["people"][0]
+    assert person["skelext"]["completed"], "the waist-up example must get points completed"
+    ankles = [person["pose_keypoints_2d"][3 * i + 1] for i in (10, 13)]
+    assert all(y > doc["canvas_height"] for y in ankles), "completed ankles lie below the frame"
+    assert (tmp_path / "waist_up.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("command", [c for b in blocks("bash example") for c in commands(b)])
+def test_readme_example_command_runs(command):
+    if "--detector blazepose" in command:
+        pytest.importorskip("mediapipe")
+    result = subprocess.run(localise(command), shell=True, cwd=REPO_ROOT, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, f"{command}\n{result.stderr[-2000:]}"
+    outputs = re.findall(r"-o (\S+)", command) + re.findall(r"--render (\S+\.png)", command)
+    for out in outputs:
+        path = REPO_ROOT / out
+        assert path.exists() and (path.is_dir() and any(path.iterdir()) or path.stat().st_size > 0), out
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server_port():
+    pytest.importorskip("fastapi")
+    pytest.importorskip("uvicorn")
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "lib_skelext", "serve", "--port", str(port)], cwd=REPO_ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/skelext/v1/info", timeout=2).read()
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"serve exited: {proc.stderr.read()[-2000:]}")
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("serve did not answer within 60 s")
+    yield port
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+SERVER_COMMANDS: List[Tuple[str, str]] = [(c, c.split("/skelext/v1/")[1].split()[0].rstrip("'\""))
+                                          for b in blocks("bash example-server") for c in commands(b)]
+
+
+def test_readme_documents_every_route():
+    assert sorted({route for _, route in SERVER_COMMANDS}) == ["complete", "detect", "info", "render"]
+
+
+@pytest.mark.parametrize("command,route", SERVER_COMMANDS, ids=[r for _, r in SERVER_COMMANDS])
+def test_readme_curl_example_works(command, route, server_port):
+    if shutil.which("curl") is None:
+        pytest.skip("curl not installed")
+    if "blazepose" in command:
+        pytest.importorskip("mediapipe")
+    command = command.replace("127.0.0.1:7870", f"127.0.0.1:{server_port}")
+    result = subprocess.run(command + " -w '\\n%{http_code}'", shell=True, cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=120, env={**os.environ})
+    body, _, status = result.stdout.rpartition("\n")
+    assert result.returncode == 0 and status == "200", f"{route}: HTTP {status} {body[:500]}"
+    reply = json.loads(body)
+    if route in ("complete", "detect"):
+        assert reply["pose"]["people"], route
+    if route == "render":
+        assert reply["image"]
+    if route == "info":
+        assert reply["version"]
+
