@@ -88,7 +88,7 @@ def _complete_many(people: Sequence[Person], givens: Sequence[np.ndarray], rects
     if not run:
         return out
     pred = model.predict(xy[run], given[run], rects[run])
-    ranked = rank_completions(pred, ~given[run], alternatives)
+    ranked = rank_completions(pred, ~given[run], alternatives, calibration=model.calibration)
     for n, i in enumerate(run):
         person, miss = out[i], ~given[i]
         bodies = []

@@ -142,7 +142,11 @@ class CompletionModel:
         self.path = path
         self.w = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in weights.items()}
         self.mean_pose = self.w["mean_pose"].astype(np.float64)
-        self._wt = {k: np.ascontiguousarray(v.T) for k, v in self.w.items() if v.ndim == 2 and k != "mean_pose"}
+        #: (2, n) raw -> calibrated confidence knots (fitted on validation people), or None.
+        cal = self.w.get("calibration")
+        self.calibration = None if cal is None else cal.astype(np.float64)
+        self._wt = {k: np.ascontiguousarray(v.T) for k, v in self.w.items()
+                    if v.ndim == 2 and k not in ("mean_pose", "calibration")}
 
     def forward(self, feats: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """feats (N, 58) float32 -> means_norm (N, K, 18, 2), log_sigma (N, K, 18), logits (N, K)."""
@@ -207,7 +211,7 @@ class Completion(NamedTuple):
 
 
 def rank_completions(pred: Prediction, missing: np.ndarray, max_options: int,
-                     distinct: float = DISTINCT_NORM) -> Completion:
+                     distinct: float = DISTINCT_NORM, calibration: Optional[np.ndarray] = None) -> Completion:
     """Group the K hypotheses into distinct completions and rank them by probability.
 
     Greedy, most likely first: each still unassigned hypothesis starts a group holding
@@ -239,6 +243,8 @@ def rank_completions(pred: Prediction, missing: np.ndarray, max_options: int,
     options = gm[rows[:, None], order]
     scale = pred.scale[:, None, None]
     conf = point_confidence(mn, pred.sigma_norm, pred.probs, options[:, 0] / scale)
+    if calibration is not None:
+        conf = np.interp(conf, calibration[0], calibration[1])
     return Completion(options, scores, conf)
 
 

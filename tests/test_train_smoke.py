@@ -45,7 +45,7 @@ def test_prepare_train_export_predict(tmp_path):
     cfg = TrainConfig(steps=30, batch=64, val_size=128, val_every=15, hidden=32, blocks=1, hypotheses=3)
     summary = train(cfg, people_path=people, ckpt_path=ckpt, max_people=2000, progress=False)
     assert np.isfinite(summary["best_val_nll"])
-    out = export(ckpt, str(tmp_path / "m.safetensors"))
+    out = export(ckpt, str(tmp_path / "m.safetensors"), people)
     model = load_model(out)
     assert model.config.hypotheses == 3
     pred = model.predict(s.inp, s.visible, s.rect)

@@ -62,7 +62,7 @@ def plausible(xy: np.ndarray, ranges: np.ndarray) -> np.ndarray:
 def ours_method(model: CompletionModel, store: Dict[str, np.ndarray]):
     """Top hypothesis of the model; also keeps best-of-K error inputs and confidences in ``store``."""
     def run(inp, vis, rect):
-        ranked = rank_completions(model.predict(inp, vis, rect), ~vis, BEST_OF)
+        ranked = rank_completions(model.predict(inp, vis, rect), ~vis, BEST_OF, calibration=model.calibration)
         store["all_px"], store["scores"], store["conf"] = ranked.options_px, ranked.scores, ranked.confidence
         return np.where(vis[..., None], inp, ranked.options_px[:, 0])
     return run
@@ -158,7 +158,7 @@ def evaluate(model_path: str = DEFAULT_MODEL_PATH, anchors_dir: str = DEFAULT_AN
     results["gt_test_plausible"] = float(gt_plaus)
     results["speed"] = measure_speed(model)
     results["model_bytes"] = os.path.getsize(model.path) if model.path else 0
-    results["model_parameters"] = int(sum(v.size for k, v in model.w.items() if k != "mean_pose"))
+    results["model_parameters"] = int(sum(v.size for k, v in model.w.items() if k not in ("mean_pose", "calibration")))
     conf = np.concatenate([v["conf"] for v in extras["all"].values()])
     hit = np.concatenate([v["hit"] for v in extras["all"].values()])
     results["calibration"] = calibration_table(conf, hit)
