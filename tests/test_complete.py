@@ -218,3 +218,33 @@ def test_beats_the_seed_on_held_out_crops():
                 errs[name].append(np.linalg.norm(pred[miss] - gt, axis=1) / torso)
     mean = {k: float(np.concatenate(v).mean()) for k, v in errs.items()}
     assert mean["ours"] < 0.75 * min(mean["v7"], mean["v8"]), mean
+
+
+def test_random_inputs_property():
+    """Any finite partial body on any canvas: finite output, given points untouched, conf in 0..1."""
+    hyp = pytest.importorskip("hypothesis")
+    st = pytest.importorskip("hypothesis.strategies")
+
+    @hyp.settings(max_examples=60, deadline=None)
+    @hyp.given(seed=st.integers(0, 2 ** 32 - 1), w=st.floats(8, 5000), h=st.floats(8, 5000),
+               k=st.integers(1, 8), spread=st.floats(0.01, 3.0))
+    def check(seed, w, h, k, spread):
+        rng = np.random.default_rng(seed)
+        body = np.zeros((18, 3))
+        body[:, 0] = rng.normal(w / 2, spread * w, 18)
+        body[:, 1] = rng.normal(h / 2, spread * h, 18)
+        body[:, 2] = np.where(rng.random(18) < rng.random(), rng.uniform(0.05, 1, 18), 0.0)
+        person = Person(body=body)
+        out = complete_person(person, w, h, alternatives=k)
+        vis = person.present
+        assert out.body[vis].tobytes() == person.body[vis].tobytes()
+        assert np.isfinite(out.body).all()
+        if out.completion_confidence is None:
+            assert vis.sum() < 2 or np.ptp(body[vis, :2], axis=0).max() == 0
+            assert out.body.tobytes() == person.body.tobytes()
+        else:
+            c = out.completion_confidence
+            assert ((c >= 0) & (c <= 1)).all() and (c[vis] == 1).all()
+            assert 1 <= len(out.alternative_scores) <= k and sum(out.alternative_scores) <= 1 + 1e-9
+
+    check()

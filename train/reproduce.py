@@ -44,8 +44,11 @@ def write_model_card(results: Dict, summary: Dict, cfg: TrainConfig, model_path:
          "- Loss: mixture negative log-likelihood over the labelled points the model did not see, plus the "
          "Euclidean error of the most likely hypothesis (weight 0.5). Points a source does not label are never "
          "penalised (per-point label masks).",
-         "- Confidence: the mixture's probability mass within 0.5 torso of the returned point (see the "
-         "calibration table in `train/report/REPORT.md`).", "",
+         "- Output: the hypotheses are grouped (near-duplicates averaged, weighted by probability) into ranked "
+         "completions; the best is the body, the others are `Person.alternatives`, scores are group probabilities.",
+         "- Confidence: the mixture's probability mass within 0.5 torso of the returned point, mapped through an "
+         "isotonic calibration fitted on validation people (stored in the file as `calibration`); see the "
+         "calibration table in `train/report/REPORT.md`.", "",
          "## Training data", "",
          "| source | use | licence |", "|---|---|---|",
          "| MPII Human Pose v1 (Andriluka et al., CVPR 2014); three derived annotation files, deduplicated | body "
