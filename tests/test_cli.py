@@ -364,18 +364,23 @@ def test_complete_normalized_file_stays_normalized_with_points_below_the_frame(t
 
 @needs_model
 def test_complete_alternatives_then_render(tmp_path):
-    src = write_json(tmp_path / "in.json", pose_doc(512, 512, {0: (250, 100), 1: (250, 150), 2: (200, 150),
-                                                               5: (300, 150), 8: (220, 300), 11: (280, 300)}))
+    """The bundled waist-up skier has several plausible leg completions: ranked alternatives are recorded."""
+    src = REPO_ROOT / "examples" / "waist_up.json"
     out = tmp_path / "out.json"
     result = run_cli("complete", src, "-o", out, "--alternatives", "3")
     assert result.returncode == 0, result.stderr
-    info = json.loads(out.read_text())["people"][0]["skelext"]
+    doc = json.loads(out.read_text())
+    info = doc["people"][0]["skelext"]
     assert 1 <= len(info["alternatives"]) <= 2
+    scores = [info["best_score"]] + [alt["score"] for alt in info["alternatives"]]
+    assert scores == sorted(scores, reverse=True) and sum(scores) <= 1.0 + 1e-6
+    best = doc["people"][0]["pose_keypoints_2d"]
     for alt in info["alternatives"]:
         assert len(alt["pose_keypoints_2d"]) == 54
+        assert alt["pose_keypoints_2d"] != best
     result = run_cli("render", out, "-o", tmp_path / "out.png")
     assert result.returncode == 0, result.stderr
-    assert pixels(tmp_path / "out.png").shape == (512, 512, 3)
+    assert pixels(tmp_path / "out.png").shape == (doc["canvas_height"], doc["canvas_width"], 3)
 
 
 @pytest.mark.parametrize("k", ["0", "9", "x"])
