@@ -90,10 +90,10 @@ def canvas_transform(frame: PoseFrame, mode: str, margin: float = 0.05) -> Canva
         inside = x0 >= 0 and y0 >= 0 and x1 <= width - 1 and y1 <= height - 1
         if inside:
             return identity
-        avail_w, avail_h = width - 1 - 2 * mx, height - 1 - 2 * my
-        scale = min(1.0, avail_w / max(x1 - x0, 1e-6), avail_h / max(y1 - y0, 1e-6))
-        offset_x = (width - 1) / 2 - (x0 + x1) / 2 * scale
-        offset_y = (height - 1) / 2 - (y0 + y1) / 2 * scale
+        avail_w, avail_h = max(0.0, width - 1 - 2 * mx), max(0.0, height - 1 - 2 * my)  # 1-pixel canvases
+        scale = min(1.0, avail_w / max(x1 - x0, 1e-6), avail_h / max(y1 - y0, 1e-6))  # x1 - x0 may be inf: 0
+        offset_x = (width - 1) / 2 - (x0 / 2 + x1 / 2) * scale  # halves: no overflow near 1e308
+        offset_y = (height - 1) / 2 - (y0 / 2 + y1 / 2) * scale
         return CanvasTransform(scale, offset_x, offset_y, width, height)
     # expand
     pad = margin * max(width, height)
@@ -114,7 +114,10 @@ def _cap(a: float, b: float, limit: float) -> Tuple[float, float]:
     total = a + b
     if total <= limit or total == 0:
         return a, b
-    return a * limit / total, b * limit / total
+    if math.isfinite(total) and math.isfinite(max(a, b) * limit):
+        return a * limit / total, b * limit / total
+    half = a / 2 + b / 2  # points near 1e308: a + b or a * limit overflowed
+    return a / 2 / half * limit, b / 2 / half * limit
 
 
 def apply_transform(frame: PoseFrame, transform: CanvasTransform) -> PoseFrame:

@@ -45,6 +45,8 @@ LOG_SIGMA_MIN = -4.5
 LOG_SIGMA_MAX = 2.0
 #: Radius (normalised units, ~torso lengths) inside which a completed point counts as right.
 CONFIDENCE_RADIUS = 0.5
+#: People whose fitted scale or offset (pixels) reach this are returned unchanged.
+MAX_PX = 1e100
 #: Hypotheses closer than this (mean over completed points, normalised units) form one completion.
 DISTINCT_NORM = 0.4
 
@@ -79,19 +81,25 @@ def fit_normalisation(xy: np.ndarray, usable: np.ndarray, mean_pose: np.ndarray)
     xy: (N, 18, 2) pixels; usable: (N, 18) bool; mean_pose: (18, 2) normalised.
     Returns scale (N,) pixels per normalised unit, offset (N, 2) pixels (so that
     pixels = scale * norm + offset), ok (N,) bool: at least 2 usable points that
-    are not all at one place. Where not ok, scale is 1 and offset 0.
+    are not all at one place, and a scale and offset below ``MAX_PX`` (coordinates
+    near 1e300 would overflow into inf/NaN completions). Where not ok, scale is 1
+    and offset 0.
     """
     xy = np.asarray(xy, np.float64)
     w = np.asarray(usable, bool).astype(np.float64)
     n = w.sum(1)
     safe_n = np.maximum(n, 1.0)
-    cp = (xy * w[..., None]).sum(1) / safe_n[:, None]
-    cm = (mean_pose[None] * w[..., None]).sum(1) / safe_n[:, None]
-    sp = (((xy - cp[:, None]) ** 2).sum(-1) * w).sum(1)
-    sm = (((mean_pose[None] - cm[:, None]) ** 2).sum(-1) * w).sum(1)
-    ok = (n >= 2) & (sm > 1e-8) & (sp > 1e-12)
-    scale = np.where(ok, np.sqrt(sp / np.where(ok, sm, 1.0)), 1.0)
-    offset = np.where(ok[:, None], cp - scale[:, None] * cm, 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cp = (np.where(w[..., None] > 0, xy, 0.0)).sum(1) / safe_n[:, None]
+        cm = (mean_pose[None] * w[..., None]).sum(1) / safe_n[:, None]
+        sp = ((np.where(w > 0, ((xy - cp[:, None]) ** 2).sum(-1), 0.0))).sum(1)
+        sm = (((mean_pose[None] - cm[:, None]) ** 2).sum(-1) * w).sum(1)
+        ok = (n >= 2) & (sm > 1e-8) & (sp > 1e-12)
+        scale = np.where(ok, np.sqrt(sp / np.where(ok, sm, 1.0)), 1.0)
+        offset = cp - scale[:, None] * cm
+        ok &= (scale < MAX_PX) & (np.abs(offset) < MAX_PX).all(-1)
+    scale = np.where(ok, scale, 1.0)
+    offset = np.where(ok[:, None], offset, 0.0)
     return scale, offset, ok
 
 

@@ -58,9 +58,12 @@ def _draw_body(canvas: np.ndarray, body: np.ndarray) -> np.ndarray:
             continue
         xs = np.array([body[a, 0], body[b, 0]])
         ys = np.array([body[a, 1], body[b, 1]])
-        length = float(np.hypot(xs[0] - xs[1], ys[0] - ys[1]))
-        angle = math.degrees(math.atan2(ys[0] - ys[1], xs[0] - xs[1]))
-        center = (_coord(xs.mean()), _coord(ys.mean()))
+        with np.errstate(over="ignore", invalid="ignore"):
+            length = float(np.hypot(xs[0] - xs[1], ys[0] - ys[1]))
+            angle = math.degrees(math.atan2(ys[0] - ys[1], xs[0] - xs[1]))
+            center = (_coord(xs.mean()), _coord(ys.mean()))
+        if not (math.isfinite(length) and math.isfinite(angle)):  # ends ~1e308 apart: nothing to see
+            continue
         polygon = cv2.ellipse2Poly(center, (_coord(length / 2), STICK_HALF_WIDTH), int(angle), 0, 360, 1)
         cv2.fillConvexPoly(canvas, polygon, color)
     canvas = (canvas * LIMB_DIM).astype(np.uint8)
