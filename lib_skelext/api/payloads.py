@@ -90,6 +90,9 @@ def completed_points(frame: Any) -> int:
     return int(sum(int(p.completed.sum()) for p in frame.people))
 
 
+_SHA256_CACHE: Dict[Any, str] = {}
+
+
 def completion_model_info() -> Dict[str, Any]:
     """The completion model file, its architecture and the metadata stored in it."""
     import json
@@ -104,7 +107,12 @@ def completion_model_info() -> Dict[str, Any]:
         return info
     from ..weights import sha256_of
 
-    info["sha256"] = sha256_of(path)
+    stat = os.stat(path)
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    if key not in _SHA256_CACHE:  # hashing the file took 2 ms of every GET info
+        _SHA256_CACHE.clear()
+        _SHA256_CACHE[key] = sha256_of(path)
+    info["sha256"] = _SHA256_CACHE[key]
     try:
         from safetensors import safe_open
 
