@@ -23,7 +23,15 @@ def checkpoint_weights(ckpt_path: str = CKPT_PATH) -> tuple:
     """(numpy weights named as CompletionModel expects, ModelConfig, checkpoint dict)."""
     import torch
 
-    ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+    # weights_only: no arbitrary pickle code runs; the checkpoint's numpy arrays (mean_pose) are allowed by name
+    try:
+        from numpy._core.multiarray import _reconstruct  # numpy 2
+    except ImportError:
+        from numpy.core.multiarray import _reconstruct
+    allowed = [_reconstruct, np.ndarray, np.dtype] + [
+        type(np.dtype(t)) for t in (np.float64, np.float32, np.int64, np.bool_)]
+    with torch.serialization.safe_globals(allowed):
+        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
     weights: Dict[str, np.ndarray] = {k: v.detach().cpu().numpy().astype(np.float32)
                                       for k, v in ckpt["state_dict"].items()}
     return weights, ModelConfig.from_json(ckpt["model_config"]), ckpt
