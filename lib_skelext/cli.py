@@ -10,11 +10,11 @@ import argparse
 import logging
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
 from . import __version__
+from .atomic import write_atomic
 from .errors import SkelextError
 from .settings import CANVAS_MODES, MAX_ALTERNATIVES
 
@@ -25,22 +25,6 @@ MAX_JSON_BYTES = 50 * 1024 * 1024
 
 
 # ---------------------------------------------------------------- file helpers
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, then rename: never a half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def read_json_file(path: Path) -> bytes:
     try:
         size = path.stat().st_size

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
+from .atomic import default_file_mode
 from .errors import SkelextError
 
 logger = logging.getLogger(__name__)
@@ -229,6 +230,7 @@ def download_file(url: str, dest: "str | os.PathLike[str]", sha256: Optional[str
                     bar.update(len(chunk))
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(tmp, default_file_mode())
         digest = h.hexdigest()
         if sha256 and digest != sha256.lower():
             raise SkelextError(f"downloaded {dest.name} has sha256 {digest}, expected {sha256}; "

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 
@@ -389,3 +391,15 @@ def test_complete_bad_alternatives(tmp_path, k):
     result = run_cli("complete", src, "-o", tmp_path / "out.json", "--alternatives", k)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert not (tmp_path / "out.json").exists()
+
+
+def test_outputs_get_normal_file_permissions(tmp_path):
+    """Atomic writes must not leave mkstemp's private 0600 mode on user outputs."""
+    src = write_json(tmp_path / "in.json", pose_doc(64, 64, {1: (30, 20), 2: (20, 20)}))
+    old = os.umask(0o022)
+    try:
+        result = run_cli("render", src, "-o", tmp_path / "out.png")
+    finally:
+        os.umask(old)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE((tmp_path / "out.png").stat().st_mode) == 0o644
