@@ -128,10 +128,12 @@ class BlazePoseDetector:
 
 
 _DEFAULT: list = []
+_DEFAULT_LOCK = threading.Lock()
 
 
 def detect_people(image: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> PoseFrame:
     """BlazePose on ``image`` with a process-wide detector; at most one person."""
-    if not _DEFAULT:
-        _DEFAULT.append(BlazePoseDetector())
+    with _DEFAULT_LOCK:
+        if not _DEFAULT:
+            _DEFAULT.append(BlazePoseDetector())
     return _DEFAULT[0].detect_people(image, threshold)

@@ -20,6 +20,7 @@ the plain detection is returned.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Tuple
@@ -99,22 +100,25 @@ def resize_image_with_pad(image: np.ndarray, resolution: int) -> Tuple[np.ndarra
 
 # -------------------------------------------------------------------- detectors
 _DETECTORS: Dict[str, Any] = {}
+_DETECTORS_LOCK = threading.Lock()
 
 
 def default_detector(name: str) -> Any:
-    """The process-wide detector for ``name`` ("dwpose" or "blazepose")."""
-    if name not in _DETECTORS:
-        if name == "dwpose":
-            from .dwpose.detector import default_detector as dw
+    """The process-wide detector for ``name`` ("dwpose" or "blazepose"); one, even when
+    several threads ask first at once."""
+    with _DETECTORS_LOCK:
+        if name not in _DETECTORS:
+            if name == "dwpose":
+                from .dwpose.detector import default_detector as dw
 
-            _DETECTORS[name] = dw()
-        elif name == "blazepose":
-            from .blazepose import BlazePoseDetector
+                _DETECTORS[name] = dw()
+            elif name == "blazepose":
+                from .blazepose import BlazePoseDetector
 
-            _DETECTORS[name] = BlazePoseDetector()
-        else:
-            raise SkelextError(f"unknown detector {name!r}; choose dwpose or blazepose")
-    return _DETECTORS[name]
+                _DETECTORS[name] = BlazePoseDetector()
+            else:
+                raise SkelextError(f"unknown detector {name!r}; choose dwpose or blazepose")
+        return _DETECTORS[name]
 
 
 # --------------------------------------------------------------------- pipeline

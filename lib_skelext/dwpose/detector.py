@@ -156,13 +156,15 @@ class DWPoseDetector:
 
 
 _DEFAULT: List[DWPoseDetector] = []
+_DEFAULT_LOCK = threading.Lock()
 
 
 def default_detector() -> DWPoseDetector:
-    """A process-wide detector using the default weight locations."""
-    if not _DEFAULT:
-        _DEFAULT.append(DWPoseDetector())
-    return _DEFAULT[0]
+    """A process-wide detector using the default weight locations (one, even under concurrent first calls)."""
+    with _DEFAULT_LOCK:
+        if not _DEFAULT:
+            _DEFAULT.append(DWPoseDetector())
+        return _DEFAULT[0]
 
 
 def detect_people(image: np.ndarray, threshold: float = DWPOSE_SCORE_THRESHOLD) -> PoseFrame:
