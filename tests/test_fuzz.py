@@ -239,3 +239,38 @@ def test_huge_coordinates_stay_finite_in_every_canvas_mode(model, points, size):
         image = render_frame(moved)
         assert image.shape == (moved.canvas_height, moved.canvas_width, 3)
         assert "NaN" not in dumps_frame(moved) and "Infinity" not in dumps_frame(moved)
+
+
+# ------------------------------------------------- schemathesis, narrowed schema
+def _narrowed_schema():
+    """The published schema with ``pose`` as an OpenPose document, ``image`` as valid photos
+    (``bench/fuzz_api.narrowed``): valid cases reach completion, rendering and detection.
+    ``tests/test_api_fuzz.py`` fuzzes the published schema itself."""
+    import sys
+
+    import schemathesis
+
+    from conftest import REPO_ROOT
+    from hosts import FakeDetector
+
+    sys.path.insert(0, str(REPO_ROOT / "bench"))
+    try:
+        from fuzz_api import narrowed
+    finally:
+        sys.path.remove(str(REPO_ROOT / "bench"))
+    app = create_app(auth="u:p", detectors={"dwpose": lambda: FakeDetector()})
+    schema = schemathesis.openapi.from_dict(narrowed(app.openapi()))
+    schema.app = app  # calls go through the ASGI app, no server
+    schema.config.generation.update(modes=list(schemathesis.GenerationMode))
+    return schema
+
+
+NARROWED = _narrowed_schema()
+
+
+@NARROWED.include(method="POST").parametrize()
+@settings(max_examples=50, **SETTINGS)
+def test_narrowed_schema_no_server_errors(case):
+    from schemathesis.checks import not_a_server_error
+
+    case.call_and_validate(headers={"Authorization": "Basic dTpw"}, checks=[not_a_server_error])
