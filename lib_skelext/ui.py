@@ -448,13 +448,22 @@ def on_ui_tabs() -> list:
     return [(build_ui(standalone=False), TAB_TITLE, TAB_ID)]
 
 
-def launch(host: str = "127.0.0.1", port: int = 7861) -> None:
-    """Serve the standalone UI (blocks until interrupted)."""
+ENV_UI_AUTH = "SKELEXT_UI_AUTH"
+
+
+def launch(host: str = "127.0.0.1", port: int = 7861, auth: Optional[str] = None) -> None:
+    """Serve the standalone UI (blocks until interrupted). auth: "user:pass[,user:pass]" asks for a login."""
+    from .api.auth import parse_credentials
+
+    credentials = parse_credentials(auth)  # SkelextError for a malformed value, before anything starts
+    if not credentials and host not in ("127.0.0.1", "localhost", "::1"):
+        logger.warning("serving the UI on %s without --auth: anyone who can reach this port can use it", host)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     demo = build_ui(standalone=True)
     demo.queue()
     logger.info("skelext UI on http://%s:%d", host, port)
-    demo.launch(server_name=host, server_port=int(port), share=False, inbrowser=False, show_api=False)
+    demo.launch(server_name=host, server_port=int(port), share=False, inbrowser=False, show_api=False,
+                auth=list(credentials.items()) or None)
 
 
 def add_ui_command(sub: Any) -> None:
@@ -463,13 +472,16 @@ def add_ui_command(sub: Any) -> None:
                        description="Inspect and edit completed skeletons in the browser: the WebUI tab, standalone.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7861, help="port (default 7861)")
+    p.add_argument("--auth", default=None, metavar="USER:PASS[,USER:PASS]",
+                   help=f"ask for a login (gradio auth; default: ${ENV_UI_AUTH}); give it before listening on "
+                        "other addresses")
 
     def cmd_ui(args: Any) -> int:
         try:
             import gradio  # noqa: F401  (only: is it installed?)
         except ImportError:
             raise SkelextError("the ui command needs gradio: pip install gradio") from None
-        launch(args.host, args.port)
+        launch(args.host, args.port, args.auth if args.auth is not None else os.environ.get(ENV_UI_AUTH) or None)
         return 0
 
     p.set_defaults(func=cmd_ui)

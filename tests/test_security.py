@@ -299,3 +299,35 @@ def test_a_started_server_listens_on_loopback_only():
     finally:
         stop_server(proc)
         log.close()
+
+
+def test_ui_command_binds_localhost_and_honours_auth(monkeypatch, caplog):
+    """``python -m lib_skelext ui``: 127.0.0.1 by default, ``--auth`` becomes gradio's login, a warning
+    when listening elsewhere without it (the Blocks are stubbed: no server starts)."""
+    pytest.importorskip("gradio")
+    import lib_skelext.ui as ui
+
+    launched = []
+
+    class Blocks:
+        def queue(self):
+            return self
+
+        def launch(self, **kwargs):
+            launched.append(kwargs)
+
+    monkeypatch.setattr(ui, "build_ui", lambda standalone=False: Blocks())
+    monkeypatch.delenv(ui.ENV_UI_AUTH, raising=False)
+    assert main(["ui"]) == 0
+    assert launched[-1]["server_name"] == "127.0.0.1" and launched[-1]["auth"] is None
+    assert launched[-1]["share"] is False
+    assert main(["ui", "--auth", "alice:s3cret,bob:pa:ss"]) == 0
+    assert launched[-1]["auth"] == [("alice", "s3cret"), ("bob", "pa:ss")]
+    monkeypatch.setenv(ui.ENV_UI_AUTH, "carol:x")
+    assert main(["ui"]) == 0 and launched[-1]["auth"] == [("carol", "x")]
+    monkeypatch.delenv(ui.ENV_UI_AUTH)
+    with caplog.at_level(logging.WARNING, logger="lib_skelext"):
+        assert main(["ui", "--host", "0.0.0.0"]) == 0
+    assert "without --auth" in caplog.text
+    count = len(launched)
+    assert main(["ui", "--auth", "no-colon"]) == 2 and len(launched) == count  # refused before starting
