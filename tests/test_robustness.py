@@ -124,10 +124,13 @@ def bad_image(name: str) -> bytes:
     if name == "bomb":  # 12000 x 12000 1-bit: 144 megapixels in ~20 kB
         row = b"\x00" + bytes(1500)
         return png_raw(12000, 12000, 1, 0, (row for _ in range(12000)))
+    if name == "bomb 400 MP":  # beyond twice PIL's own limit: PIL refuses it while reading the header
+        row = b"\x00" + bytes(2500)
+        return png_raw(20000, 20000, 1, 0, (row for _ in range(20000)))
     raise KeyError(name)
 
 
-BAD_IMAGES = ["not an image", "empty file", "truncated png", "truncated jpeg", "0x0", "bomb"]
+BAD_IMAGES = ["not an image", "empty file", "truncated png", "truncated jpeg", "0x0", "bomb", "bomb 400 MP"]
 
 
 @lru_cache(maxsize=None)
@@ -159,7 +162,11 @@ SHOWS_PERSON = {"16-bit gray", "grayscale", "RGBA", "palette"}
 def test_the_bad_images_are_what_they_claim():
     assert Image.open(io.BytesIO(odd_image("16-bit gray"))).mode.startswith("I")
     assert Image.open(io.BytesIO(odd_image("palette"))).mode == "P"
-    assert len(bad_image("bomb")) < 100_000 and Image.open(io.BytesIO(bad_image("bomb"))).size == (12000, 12000)
+    with pytest.warns(Image.DecompressionBombWarning):
+        assert Image.open(io.BytesIO(bad_image("bomb"))).size == (12000, 12000)
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(io.BytesIO(bad_image("bomb 400 MP")))
+    assert len(bad_image("bomb")) < 100_000 and len(bad_image("bomb 400 MP")) < 200_000
 
 
 @pytest.mark.parametrize("name", BAD_IMAGES)
@@ -185,7 +192,7 @@ def test_bad_image_cli_detect(name, tmp_path, capsys, cli_detector):
 @pytest.mark.parametrize("name", BAD_IMAGES)
 def test_bad_image_rest_detect(name, client):
     r = post(client, "detect", {"image": base64.b64encode(bad_image(name)).decode(), "detector": "blazepose"})
-    assert r.status_code == (413 if name == "bomb" else 400), r.text[:300]
+    assert r.status_code == (413 if name.startswith("bomb") else 400), r.text[:300]
     assert r.json()["detail"].startswith("image")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import warnings
 from typing import Any, Dict, List, Optional
 
 import numpy as np
@@ -31,9 +32,13 @@ def decode_image(data: Any, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     from PIL import Image
 
     try:
-        im = Image.open(io.BytesIO(raw))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # max_pixels decides, below
+            im = Image.open(io.BytesIO(raw))
         width, height = im.size
-    except Exception:  # PIL raises several types for foreign bytes, bombs included
+    except Image.DecompressionBombError as exc:  # over twice PIL's own limit: refused while reading the header
+        raise TooLarge(f"image: too large ({str(exc).split(',')[0]})") from None
+    except Exception:  # PIL raises several types for foreign bytes
         raise SkelextError("image: not a readable image (send PNG, JPEG or WebP bytes, base64-encoded)") from None
     if width * height > max_pixels:
         raise TooLarge(f"image: {width}x{height} is {width * height} pixels; at most {max_pixels}")
