@@ -58,7 +58,7 @@ DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspat
 class ModelConfig:
     """Architecture of the completion network (stored in the weight file's metadata)."""
 
-    hidden: int = 384
+    hidden: int = 256
     blocks: int = 3
     hypotheses: int = 8
     encoding_version: int = ENCODING_VERSION

@@ -245,13 +245,14 @@ def make_plots(results: Dict, examples: Dict, conf: np.ndarray, hit: np.ndarray,
         fig, ax = plt.subplots(figsize=(9, 3.6))
         wbar = 0.8 / len(names)
         for k, name in enumerate(names):
-            vals = [min(results["all"][sc][name][metric], 3.0) for sc in SCENARIOS]
+            vals = [min(results["all"][sc][name][metric], 1.5) for sc in SCENARIOS]
             ax.bar(np.arange(len(SCENARIOS)) + k * wbar, vals, wbar, label=name)
         ax.set_xticks(np.arange(len(SCENARIOS)) + 0.4 - wbar / 2)
         ax.set_xticklabels(SCENARIOS, fontsize=8)
         ax.set_ylabel(label, fontsize=8)
         if metric == "err":
-            ax.set_ylim(0, 3.0)
+            ax.set_ylim(0, 1.5)
+            ax.set_title("all test people (bars clipped at 1.5)", fontsize=8)
         ax.legend(fontsize=7, ncol=3)
         fig.tight_layout()
         fig.savefig(os.path.join(out_dir, fname), dpi=70)

@@ -130,7 +130,7 @@ def hide_inside(visible: np.ndarray, rng: np.random.Generator, p: float = 0.45) 
     return vis
 
 
-def _finish(gt, label, visible, rect, rng, noise: bool) -> Sample:
+def _finish(gt, label, visible, rect, rng, noise: bool, jitter_share: float = 0.6, jitter_max: float = 0.04) -> Sample:
     """Guarantee >= 2 visible points (else show every labelled point), add detector noise."""
     few = visible.sum(1) < 2
     if few.any():
@@ -141,14 +141,19 @@ def _finish(gt, label, visible, rect, rng, noise: bool) -> Sample:
     inp = gt.copy()
     if noise:
         b = len(gt)
-        jit = np.where(rng.random(b) < 0.6, rng.uniform(0, 0.04, b), 0.0) * _spread(gt, label)
+        jit = np.where(rng.random(b) < jitter_share, rng.uniform(0, jitter_max, b), 0.0) * _spread(gt, label)
         inp += rng.normal(size=gt.shape) * jit[:, None, None]
     inp[~visible] = 0.0
     return Sample(gt, label, visible, inp, rect)
 
 
-def training_sample(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator) -> Sample:
-    """One random training view of each person: augmentation, frame, occluders, detector noise."""
+def training_sample(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator, jitter_share: float = 0.6,
+                    jitter_max: float = 0.04) -> Sample:
+    """One random training view of each person: augmentation, frame, occluders, detector noise.
+
+    jitter_share of the people get Gaussian jitter on their visible points with a
+    sigma drawn up to jitter_max x their RMS spread (about a torso length).
+    """
     gt, label = augment(xy, label, rng)
     rect = random_frames(gt, label, rng)
     vis = _visible_in(gt, label, rect)
@@ -156,7 +161,7 @@ def training_sample(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator)
     drop = rng.random(vis.shape) < rng.uniform(0, 0.06, (len(vis), 1))
     drop[:, FACE] |= rng.random((len(vis), len(FACE))) < 0.08
     vis &= ~drop
-    return _finish(gt, label, vis, rect, rng, noise=True)
+    return _finish(gt, label, vis, rect, rng, noise=True, jitter_share=jitter_share, jitter_max=jitter_max)
 
 
 def scenario_sample(xy: np.ndarray, label: np.ndarray, scenario: str, rng: np.random.Generator) -> Sample:
