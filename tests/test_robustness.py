@@ -257,7 +257,7 @@ BAD_POSES = {
     "zero canvas": _doc(height=0),
     "fractional canvas": _doc(width=10.5),
     "missing canvas": '{"people": []}',
-    "people not a list": _doc(people="x").replace('"people": []', '"people": "x"'),
+    "people not a list": '{"people": "x", "canvas_width": 9, "canvas_height": 9}',
     "person not an object": '{"people": [7], "canvas_width": 9, "canvas_height": 9}',
     "10,000 people": _doc([_person(GOOD_BODY)] * 10_000, width=270, height=205),
     "deep nesting inside": '{"people": [], "canvas_width": 9, "canvas_height": 9, "extra": ' + "[" * 200
