@@ -68,9 +68,9 @@ def main() -> None:
     expanded_photo = keep.transform.apply_to_image(keep.image)
     panels = [
         (photo, "photo (waist-up)"),
-        (plain.control_image, f"{args.detector}: partial skeleton"),
-        (render_overlay(expanded_photo, keep.frame), "skelext: completed (rings)"),
-        (keep.control_image, "skelext: control image (expand)"),
+        (plain.control_image, f"{args.detector}: partial"),
+        (render_overlay(expanded_photo, keep.frame), "skelext: completed"),
+        (keep.control_image, "control image"),
     ]
     _save(OUT / "astronaut.png", _row(panels, 300))
 
