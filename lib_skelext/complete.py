@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+
 def _check_canvas(width: float, height: float) -> Tuple[float, float]:
     try:
         w, h = float(width), float(height)

@@ -61,7 +61,7 @@ def write_model_card(results: Dict, summary: Dict, cfg: TrainConfig, model_path:
          "weights for research unless you clear other uses with the dataset authors.", "",
          "## Training", "",
          f"- Command: `.venv/bin/python -m train.reproduce`; {summary.get('steps')} steps of batch {cfg.batch}, "
-         f"AdamW lr {cfg.lr} cosine, seed {cfg.seed}, {cfg.threads} CPU threads; "
+         f"AdamW lr {cfg.lr} cosine, seed {cfg.seed}, torch threads: {cfg.threads}; "
          f"{summary.get('train_minutes', float('nan')):.1f} min of training here.",
          f"- {summary.get('train_people')} training people, with simulated frame cuts (head-and-shoulders .. "
          "knees-up, side cuts, random rectangles), occluders inside the frame, dropped and jittered points, "
@@ -73,7 +73,7 @@ def write_model_card(results: Dict, summary: Dict, cfg: TrainConfig, model_path:
         L.append(f"| {sc} | **{row[OURS]['err']:.3f}** | "
                  + " | ".join(f"{row[n]['err']:.3f}" if n in row else "-" for n in SEEDS + SIMPLE) + " |")
     sp = results["speed"]
-    L += ["", f"PCK@0.5 torso (skelext): " + ", ".join(f"{sc} {100 * results['all'][sc][OURS]['pck']:.0f}%"
+    L += ["", "PCK@0.5 torso (skelext): " + ", ".join(f"{sc} {100 * results['all'][sc][OURS]['pck']:.0f}%"
                                                      for sc in SCENARIOS) + ".",
           f"Plausibility (limb ratios within the training range): lowest over scenarios "
           f"{100 * min(results['all'][sc][OURS]['plausible'] for sc in SCENARIOS):.1f}%.",
