@@ -143,3 +143,18 @@ def test_readme_curl_example_works(command, route, server_port):
     if route == "info":
         assert reply["version"]
 
+
+
+@pytest.mark.parametrize("code", blocks("python example-server"))
+def test_readme_python_example_works(code, server_port):
+    pytest.importorskip("requests")
+    code = code.replace("127.0.0.1:7870", f"127.0.0.1:{server_port}")
+    namespace: dict = {}
+    cwd = os.getcwd()
+    os.chdir(REPO_ROOT)
+    try:
+        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own example
+    finally:
+        os.chdir(cwd)
+    completed = namespace["completed"]
+    assert any(p.get("skelext", {}).get("completed") for p in completed["people"])
