@@ -126,6 +126,19 @@ def test_occluded_limb_inside_the_frame_lands_inside():
         assert np.linalg.norm(out.body[j, :2] - (STANDING[j] - 150)) < 0.8 * _torso(STANDING)
 
 
+def test_small_person_on_a_big_canvas():
+    """Far frame edges (normalised rectangle clipped) must read as 'no constraint', not as a cue."""
+    body = np.zeros((18, 3))
+    body[:, :2] = STANDING + [300, 200]  # inside every canvas below
+    body[:, 2] = 1.0
+    body[[L_ELBOW, L_WRIST, R_KNEE, R_ANKLE], 2] = 0.0
+    torso = _torso(STANDING)
+    for w, h in ((900, 900), (4000, 3000), (20000, 20000)):
+        out = complete_person(Person(body=body), w, h)
+        for j in (L_ELBOW, L_WRIST, R_KNEE, R_ANKLE):
+            assert np.linalg.norm(out.body[j, :2] - body[j, :2]) < 0.8 * torso, (w, j)
+
+
 def test_flip_consistency():
     xy = STANDING - [150, 200]
     w, h = 500, 300  # cut at the hips

@@ -28,7 +28,8 @@ OCCLUDERS = (
     (R_HIP, R_KNEE, R_ANKLE), (L_HIP, L_KNEE, L_ANKLE), (R_KNEE, R_ANKLE, L_KNEE, L_ANKLE),
     (R_HIP, R_KNEE, R_ANKLE, L_HIP, L_KNEE, L_ANKLE),
 )
-SCENARIOS = ("head_shoulders", "chest_up", "waist_up", "knees_up", "side_cut", "hidden_1to4", "random_frame")
+SCENARIOS = ("head_shoulders", "chest_up", "waist_up", "knees_up", "side_cut", "hidden_1to4", "hidden_wide_frame",
+             "random_frame")
 
 
 class Sample(NamedTuple):
@@ -96,9 +97,12 @@ def random_frames(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator) -
     ref = _spread(xy, label)
     box = _bbox(xy, label)
     w, h = box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]
-    margin = rng.uniform(0.03, 0.8, (b, 4)) * ref[:, None]
-    far = rng.random((b, 4)) < 0.15
-    margin = np.where(far, rng.uniform(0.8, 4.0, (b, 4)) * ref[:, None], margin)
+    # per edge: near (60%), mid (20%) or far (20%, log-uniform up to 40x: a small person on a big canvas,
+    # whose normalised frame is clipped to +-RECT_CLIP and must read as "no constraint")
+    u = rng.random((b, 4))
+    margin = np.where(u < 0.6, rng.uniform(0.03, 0.8, (b, 4)),
+                      np.where(u < 0.8, rng.uniform(0.8, 3.0, (b, 4)), np.exp(rng.uniform(np.log(3.0), np.log(40.0), (b, 4)))))
+    margin = margin * ref[:, None]
     rect = box + margin * np.array([-1, -1, 1, 1])
     cut = rng.random((b, 4)) < np.array([0.18, 0.12, 0.18, 0.6])
     rect[:, 0] = np.where(cut[:, 0], box[:, 0] + rng.uniform(0.05, 0.6, b) * w, rect[:, 0])
@@ -175,7 +179,8 @@ def scenario_sample(xy: np.ndarray, label: np.ndarray, scenario: str, rng: np.ra
     neck, chest_up 0.4-0.65, waist_up at the mid-hip -0.15..+0.1 torso, knees_up at
     the knees -0.1..+0.1 torso; side_cut cuts a random side between the outermost
     point and the neck; hidden_1to4 hides 1-4 random labelled points inside a
-    frame holding everyone; random_frame uses the training frame generator.
+    frame holding everyone (hidden_wide_frame: the same on a canvas with margins
+    of 2-20 torso lengths); random_frame uses the training frame generator.
     """
     gt = np.array(xy, np.float64)
     label = np.array(label, bool)
@@ -210,7 +215,9 @@ def scenario_sample(xy: np.ndarray, label: np.ndarray, scenario: str, rng: np.ra
         u = rng.uniform(0.1, 0.9, b)
         rect[:, 2] = np.where(right, neck[:, 0] + u * (box[:, 2] - neck[:, 0]), rect[:, 2])
         rect[:, 0] = np.where(right, rect[:, 0], box[:, 0] + (1 - u) * (neck[:, 0] - box[:, 0]))
-    elif scenario == "hidden_1to4":
+    elif scenario in ("hidden_1to4", "hidden_wide_frame"):
+        if scenario == "hidden_wide_frame":  # a small person on a big canvas: margins of 2-20 torso lengths
+            rect = box + np.exp(rng.uniform(np.log(2.0), np.log(20.0), (b, 4))) * torso[:, None] * np.array([-1, -1, 1, 1])
         for i in range(b):
             cand = np.nonzero(label[i])[0]
             k = min(int(rng.integers(1, 5)), len(cand) - 2)
