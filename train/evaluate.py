@@ -37,7 +37,7 @@ SEED_RATIO, BASELINE_RATIO, PLAUSIBLE_TARGET = 0.5, 0.8, 0.99
 #: The report's oracle figure: error of the best of the first BEST_OF ranked completions.
 BEST_OF = 3
 #: Scenarios cutting at a body height: evaluated on upright people only.
-HEIGHT_CUTS = ("head_shoulders", "chest_up", "waist_up", "knees_up")
+HEIGHT_CUTS = ("head_shoulders", "chest_up", "waist_up", "knees_up", "any_height")
 
 
 def limb_ratios(xy: np.ndarray) -> np.ndarray:
@@ -268,7 +268,7 @@ def make_plots(results: Dict, examples: Dict, conf: np.ndarray, hit: np.ndarray,
     fig.savefig(os.path.join(out_dir, "calibration.png"), dpi=70)
     plt.close(fig)
 
-    fig, axes = plt.subplots(2, 4, figsize=(9, 5))
+    fig, axes = plt.subplots(2, 5, figsize=(11, 5))
     for ax, sc in zip(axes.flat, [s for s in SCENARIOS if s in examples] + [None]):
         ax.set_xticks([])
         ax.set_yticks([])
@@ -322,9 +322,13 @@ def write_report(results: Dict, out_dir: str) -> None:
          "TEST split (images listed in `train/splits.json`), never on training images. Inputs are clean "
          "ground-truth points; each method gets the same visible points and the same frame rectangle "
          "(canvas = frame). Errors are over the removed points that the source labels, in torso lengths "
-         "(ground-truth neck -> mid-hip). The four height cuts (head_shoulders .. knees_up) use upright people "
+         "(ground-truth neck -> mid-hip). The height cuts (head_shoulders .. any_height) use upright people "
          "only (neck at least 0.5 torso above the mid-hip); the other scenarios use every test person with a "
-         "labelled neck and hips.", ""]
+         "labelled neck and hips. Training frames upright people like photos most of the time (bottom edge near the "
+         "shoulders, chest, waist, thighs, knees or shins, in windows wider than the four named cuts here; "
+         "`FRAMINGS` in `train/simulate_crops.py`), so `any_height`, a cut at a uniformly random height, shows how "
+         "the model does on frames that follow no framing habit. skelext pools each person with its mirror image "
+         "(see the model card).", ""]
     for subset, title in (("all", "All test people (MPII + LSPET + COCO)"), ("coco", "COCO test people only")):
         for metric, mname in (("err", "mean error (torso lengths, lower is better)"),
                               ("pck", "PCK @ 0.5 torso (higher is better)"),

@@ -42,8 +42,10 @@ def write_model_card(results: Dict, summary: Dict, cfg: TrainConfig, model_path:
          "1 mixture logit each). "
          f"{results['model_parameters']:,} parameters, float32 safetensors, {results['model_bytes'] / 1e6:.2f} MB.",
          "- Loss: mixture negative log-likelihood over the labelled points the model did not see, plus the "
-         "Euclidean error of the most likely hypothesis (weight 0.5). Points a source does not label are never "
-         "penalised (per-point label masks).",
+         f"Euclidean error of the most likely hypothesis (weight {cfg.top_weight}). Points a source does not label "
+         "are never penalised (per-point label masks).",
+         "- Inference pools each person with its mirror image (left and right swapped, one forward pass): "
+         f"2 x {c.hypotheses} hypotheses at half weight, so completion commutes with mirroring.",
          "- Output: the hypotheses are grouped (near-duplicates averaged, weighted by probability) into ranked "
          "completions; the best is the body, the others are `Person.alternatives`, scores are group probabilities.",
          "- Confidence: the mixture's probability mass within 0.5 torso of the returned point, mapped through an "
@@ -63,9 +65,11 @@ def write_model_card(results: Dict, summary: Dict, cfg: TrainConfig, model_path:
          f"- Command: `.venv/bin/python -m train.reproduce`; {summary.get('steps')} steps of batch {cfg.batch}, "
          f"AdamW lr {cfg.lr} cosine, seed {cfg.seed}, torch threads: {cfg.threads}; "
          f"{summary.get('train_minutes', float('nan')):.1f} min of training here.",
-         f"- {summary.get('train_people')} training people, with simulated frame cuts (head-and-shoulders .. "
-         "knees-up, side cuts, random rectangles), occluders inside the frame, dropped and jittered points, "
-         "left/right flips, rotation, aspect and scale changes.", "",
+         f"- {summary.get('train_people')} training people, with simulated frames: photo framings of upright "
+         f"people ({100 * cfg.framing_share:.0f}%: bottom edge near the shoulders, chest, waist, thighs, knees or "
+         "shins, each in a window wider than the evaluation's; `train/simulate_crops.py` FRAMINGS), otherwise random "
+         f"rectangles and side cuts; occluders inside the frame ({100 * cfg.hide_share:.0f}%), dropped and jittered "
+         "points, left/right flips, rotation, aspect and scale changes.", "",
          "## Held-out results (test split, mean error of removed points in torso lengths; lower is better)", "",
          "| scenario | skelext | " + " | ".join(SEEDS + SIMPLE) + " |", "|---|---" + "|---" * (len(SEEDS) + len(SIMPLE)) + "|"]
     for sc in SCENARIOS:

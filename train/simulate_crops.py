@@ -29,7 +29,7 @@ OCCLUDERS = (
     (R_HIP, R_KNEE, R_ANKLE, L_HIP, L_KNEE, L_ANKLE),
 )
 SCENARIOS = ("head_shoulders", "chest_up", "waist_up", "knees_up", "side_cut", "hidden_1to4", "hidden_wide_frame",
-             "random_frame")
+             "random_frame", "any_height")
 
 
 class Sample(NamedTuple):
@@ -116,6 +116,75 @@ def random_frames(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator) -
     return rect
 
 
+#: Photo framings: name -> (share, landmark the bottom edge is set from, jitter window in torso lengths or,
+#: for "between" framings, as a fraction of the next bone). Standard shots (close-up, medium close-up,
+#: medium, American/knee shot) cut near a landmark; thighs/shins fill the space between them.
+FRAMINGS = {
+    "head_shoulders": (0.2, "neck", (0.05, 0.45)),
+    "chest_up": (0.2, "neck", (0.35, 0.75)),
+    "waist_up": (0.2, "hip", (-0.25, 0.2)),
+    "thighs_up": (0.1, "hip>knee", (0.2, 0.8)),
+    "knees_up": (0.2, "knee", (-0.2, 0.2)),
+    "shins_up": (0.1, "knee>ankle", (0.2, 0.85)),
+}
+
+
+def _mean_y(xy: np.ndarray, label: np.ndarray, joints) -> np.ndarray:
+    """(B,) mean y of the labelled joints among ``joints`` (NaN where none is labelled)."""
+    y = np.where(label[:, list(joints)], xy[:, list(joints), 1], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(y, 1)
+
+
+def framing_frames(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator) -> tuple:
+    """Photo-like frames of upright people: the bottom edge at a standard framing height.
+
+    Photographers frame people at a few heights (``FRAMINGS``), so a frame edge
+    near the knees says "knee shot" and the knees lie just beyond it. The cut
+    height comes from the person's own landmarks (neck, mid-hip, knees, ankles)
+    with a jitter window around each framing that is wider than the evaluation's;
+    the sides hug what is left above the cut with a random margin (15% of the
+    time an arm is cut too) and the top leaves a random headroom. Returns rect
+    (B, 4) px and ok (B,) bool: False for people who are not upright or lack the
+    landmarks of the drawn framing (callers give them another frame).
+    """
+    b = len(xy)
+    y = {"neck": np.where(label[:, NECK], xy[:, NECK, 1], np.nan), "hip": _mean_y(xy, label, (R_HIP, L_HIP)),
+         "knee": _mean_y(xy, label, (R_KNEE, L_KNEE)), "ankle": _mean_y(xy, label, (R_ANKLE, L_ANKLE))}
+    torso = y["hip"] - y["neck"]  # y down: positive when upright
+    shares = np.array([v[0] for v in FRAMINGS.values()])
+    kind = rng.choice(len(FRAMINGS), b, p=shares / shares.sum())
+    u = rng.random(b)
+    cut = np.full(b, np.nan)
+    ok = np.zeros(b, bool)
+    with np.errstate(invalid="ignore"):
+        for k, (_, landmark, (lo, hi)) in enumerate(FRAMINGS.values()):
+            m = kind == k
+            t = lo + (hi - lo) * u[m]
+            if ">" in landmark:  # between two landmarks: a fraction of that bone, which must point down
+                a, z = (y[n][m] for n in landmark.split(">"))
+                cut[m] = a + t * (z - a)
+                ok[m] = z > a
+            else:
+                cut[m] = y[landmark][m] + t * torso[m]
+                ok[m] = True
+        ok &= np.isfinite(cut) & np.isfinite(torso) & (torso > 0.3 * _spread(xy, label))
+    cut = np.where(ok, cut, 0.0)
+    above = label & (xy[..., 1] < cut[:, None])
+    ok &= above.sum(1) >= 2
+    t = np.where(ok, torso, 1.0)
+    box = _bbox(xy, above)
+    margin = rng.uniform(0.05, 0.8, (b, 3)) * t[:, None]
+    rect = np.stack([box[:, 0] - margin[:, 0], box[:, 1] - margin[:, 1], box[:, 2] + margin[:, 2], cut], 1)
+    side = rng.random(b) < 0.15
+    left = rng.random(b) < 0.5
+    inner = rng.uniform(0.05, 0.35, b) * (box[:, 2] - box[:, 0])
+    rect[:, 0] = np.where(side & left, box[:, 0] + inner, rect[:, 0])
+    rect[:, 2] = np.where(side & ~left, box[:, 2] - inner, rect[:, 2])
+    return rect, ok
+
+
 def hide_inside(visible: np.ndarray, rng: np.random.Generator, p: float = 0.45) -> np.ndarray:
     """Hide occluder groups or 1-4 random points among the visible ones (people behind objects)."""
     vis = visible.copy()
@@ -152,18 +221,27 @@ def _finish(gt, label, visible, rect, rng, noise: bool, jitter_share: float = 0.
 
 
 def training_sample(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator, jitter_share: float = 0.6,
-                    jitter_max: float = 0.04) -> Sample:
+                    jitter_max: float = 0.04, framing_share: float = 0.0, hide_share: float = 0.45,
+                    drop_max: float = 0.06) -> Sample:
     """One random training view of each person: augmentation, frame, occluders, detector noise.
 
-    jitter_share of the people get Gaussian jitter on their visible points with a
-    sigma drawn up to jitter_max x their RMS spread (about a torso length).
+    framing_share of the people get a photo-like framing (``framing_frames``)
+    where they are upright, the others a random frame (``random_frames``);
+    hide_share get occluders inside the frame; each point is dropped (a detector's
+    low-confidence miss) with a probability drawn up to drop_max. jitter_share of the people get
+    Gaussian jitter on their visible points with a sigma drawn up to jitter_max
+    x their RMS spread (about a torso length).
     """
     gt, label = augment(xy, label, rng)
     rect = random_frames(gt, label, rng)
+    if framing_share > 0:
+        framed, ok = framing_frames(gt, label, rng)
+        use = ok & (rng.random(len(gt)) < framing_share)
+        rect[use] = framed[use]
     vis = _visible_in(gt, label, rect)
-    vis = hide_inside(vis, rng)
-    drop = rng.random(vis.shape) < rng.uniform(0, 0.06, (len(vis), 1))
-    drop[:, FACE] |= rng.random((len(vis), len(FACE))) < 0.08
+    vis = hide_inside(vis, rng, hide_share)
+    drop = rng.random(vis.shape) < rng.uniform(0, drop_max, (len(vis), 1))
+    drop[:, FACE] |= rng.random((len(vis), len(FACE))) < 4 / 3 * drop_max
     vis &= ~drop
     return _finish(gt, label, vis, rect, rng, noise=True, jitter_share=jitter_share, jitter_max=jitter_max)
 
@@ -192,8 +270,10 @@ def scenario_sample(xy: np.ndarray, label: np.ndarray, scenario: str, rng: np.ra
     margin = rng.uniform(0.1, 0.6, (b, 4)) * torso[:, None]
     rect = box + margin * np.array([-1, -1, 1, 1])
     hide = np.zeros_like(label)
-    if scenario in ("head_shoulders", "chest_up", "waist_up", "knees_up"):
-        if scenario == "head_shoulders":
+    if scenario in ("head_shoulders", "chest_up", "waist_up", "knees_up", "any_height"):
+        if scenario == "any_height":
+            cut = neck[:, 1] + 0.15 * torso + rng.random(b) * np.maximum(box[:, 3] - neck[:, 1] - 0.15 * torso, 0.0)
+        elif scenario == "head_shoulders":
             cut = neck[:, 1] + rng.uniform(0.15, 0.35, b) * torso
         elif scenario == "chest_up":
             cut = neck[:, 1] + rng.uniform(0.4, 0.65, b) * torso

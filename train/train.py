@@ -28,7 +28,7 @@ CKPT_PATH = os.path.join(CACHE_DIR, "ckpt.pt")
 
 @dataclass
 class TrainConfig:
-    steps: int = 24000
+    steps: int = 32000
     batch: int = 512
     lr: float = 2e-3
     weight_decay: float = 1e-4
@@ -36,6 +36,10 @@ class TrainConfig:
     coco_share: float = 0.2
     jitter_share: float = 0.6
     jitter_max: float = 0.04
+    framing_share: float = 0.6
+    hide_share: float = 0.3
+    drop_max: float = 0.06
+    top_weight: float = 2.0
     seed: int = 1234
     val_size: int = 8192
     val_every: int = 500
@@ -102,7 +106,8 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
 
     vrng = np.random.default_rng(cfg.seed + 1)
     vidx = vrng.choice(va, cfg.val_size, replace=True)
-    val = batch_tensors(training_sample(xy[vidx], label[vidx], vrng), mean_pose)
+    val = batch_tensors(training_sample(xy[vidx], label[vidx], vrng, framing_share=cfg.framing_share,
+                                       hide_share=cfg.hide_share, drop_max=cfg.drop_max), mean_pose)
 
     config = ModelConfig(hidden=cfg.hidden, blocks=cfg.blocks, hypotheses=cfg.hypotheses)
     net = CompletionNet(config, torch.from_numpy(mean_pose))
@@ -130,11 +135,12 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
     for step in bar:
         n_coco = int(rng.binomial(cfg.batch, cfg.coco_share))
         idx = np.concatenate([rng.choice(coco, n_coco), rng.choice(other, cfg.batch - n_coco)])
-        feats, target, mask = batch_tensors(training_sample(xy[idx], label[idx], rng, cfg.jitter_share, cfg.jitter_max),
+        feats, target, mask = batch_tensors(training_sample(xy[idx], label[idx], rng, cfg.jitter_share, cfg.jitter_max,
+                                                            cfg.framing_share, cfg.hide_share, cfg.drop_max),
                                             mean_pose)
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
-        loss, nll, err = mixture_loss(*net(feats), target, mask)
+        loss, nll, err = mixture_loss(*net(feats), target, mask, cfg.top_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
