@@ -63,7 +63,7 @@ def _shallow_copy(person: Person) -> Person:
 def _complete_many(people: Sequence[Person], givens: Sequence[np.ndarray], rects: np.ndarray, alternatives: int,
                    model: Optional["CompletionModel"]) -> List[Person]:
     """Complete several people in one forward pass. rects (N, 4) px."""
-    from .completion_model import fit_normalisation, load_model, rank_completions
+    from .completion_model import load_model, rank_completions
 
     out = [_shallow_copy(p) for p in people]
     if not out:
@@ -80,17 +80,13 @@ def _complete_many(people: Sequence[Person], givens: Sequence[np.ndarray], rects
     if not todo:
         return out
     model = model or load_model()
-    _, _, ok = fit_normalisation(xy[todo], given[todo], model.mean_pose)
-    run = [i for i, good in zip(todo, ok) if good]
-    for i, good in zip(todo, ok):
-        if not good:
+    pred = model.predict(xy[todo], given[todo], rects[todo])
+    ranked = rank_completions(pred, ~given[todo], alternatives, calibration=model.calibration)
+    for n, i in enumerate(todo):
+        if not pred.ok[n]:
             logger.info("person %d: fewer than 2 usable body points; returned unchanged", i)
             out[i].completion_confidence = None
-    if not run:
-        return out
-    pred = model.predict(xy[run], given[run], rects[run])
-    ranked = rank_completions(pred, ~given[run], alternatives, calibration=model.calibration)
-    for n, i in enumerate(run):
+            continue
         person, miss = out[i], ~given[i]
         bodies = []
         for j in np.nonzero(ranked.scores[n] > 0)[0]:

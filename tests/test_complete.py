@@ -152,7 +152,9 @@ def test_flip_consistency():
     back = out_m.body[list(BODY_FLIP)].copy()
     back[:, 0] = w - back[:, 0]
     diff = np.linalg.norm(back[:, :2] - out.body[:, :2], axis=1)
-    assert diff.max() < 0.35 * _torso(xy), diff
+    # the model pools each person with its mirror image, so mirroring commutes with completion
+    assert diff.max() < 1e-6 * _torso(xy), diff
+    np.testing.assert_allclose(out_m.completion_confidence[list(BODY_FLIP)], out.completion_confidence, atol=1e-9)
 
 
 def test_alternatives_ranked_distinct_and_consistent():
@@ -212,25 +214,61 @@ def test_import_does_not_load_torch():
 
 
 @pytest.mark.skipif(not os.path.isfile(os.path.join(ANCHORS, "seed_model.py")), reason="no ../shared/anchors")
-def test_beats_the_seed_on_held_out_crops():
+def _seed_errors(crops) -> dict:
+    """Mean error (torso lengths) over the scored points: skelext vs the seed's v7 and v8 weights.
+
+    crops: (person, canvas w, canvas h, ground truth (18, 2) in canvas pixels, torso px, scored (18,) bool).
+    """
     sys.path.insert(0, ANCHORS)
     import seed_model
 
     errs = {"ours": [], "v7": [], "v8": []}
+    for person, w, h, gt, torso, scored in crops:
+        errs["ours"].append(np.linalg.norm(complete_person(person, w, h).body[scored, :2] - gt[scored], axis=1) / torso)
+        for name, f in (("v7", "seed_model.npz"), ("v8", "seed_model_v8.npz")):
+            pred = seed_model.complete(person.body, w, h, 0.0, os.path.join(ANCHORS, f))
+            errs[name].append(np.linalg.norm(pred[scored] - gt[scored], axis=1) / torso)
+    return {k: float(np.concatenate(v).mean()) for k, v in errs.items()}
+
+
+def test_beats_the_seed_on_two_held_out_people():
+    crops = []
     for xy in (STANDING, STANDING2):
         torso = _torso(xy)
         for cut in (0.3, 0.55, 1.0, 1.8):  # head-and-shoulders .. knees-up
-            y1 = xy[NECK, 1] + cut * torso
             x0, y0 = xy[:, 0].min() - 30, xy[:, 1].min() - 30
-            person, w, h = _crop(xy, x0, y0, xy[:, 0].max() + 30, y1)
-            miss = ~person.present
-            gt = xy[miss] - [x0, y0]
-            errs["ours"].append(np.linalg.norm(complete_person(person, w, h).body[miss, :2] - gt, axis=1) / torso)
-            for name, f in (("v7", "seed_model.npz"), ("v8", "seed_model_v8.npz")):
-                pred = seed_model.complete(person.body, w, h, 0.0, os.path.join(ANCHORS, f))
-                errs[name].append(np.linalg.norm(pred[miss] - gt, axis=1) / torso)
-    mean = {k: float(np.concatenate(v).mean()) for k, v in errs.items()}
-    assert mean["ours"] < 0.75 * min(mean["v7"], mean["v8"]), mean
+            person, w, h = _crop(xy, x0, y0, xy[:, 0].max() + 30, xy[NECK, 1] + cut * torso)
+            crops.append((person, w, h, xy - [x0, y0], torso, ~person.present))
+    mean = _seed_errors(crops)
+    # two people are a sanity check only (STANDING's short torso under wide shoulders makes every model
+    # draw her legs too long); the held-out figures are in train/report/REPORT.md and the next test
+    assert mean["ours"] < min(mean["v7"], mean["v8"]), mean
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(REPO, "..", "shared", "data", "mpii")), reason="no ../shared/data")
+@pytest.mark.parametrize("scenario", ["waist_up", "knees_up"])
+def test_beats_the_seed_on_300_held_out_people(scenario, tmp_path_factory):
+    pytest.importorskip("scipy")
+    from train.evaluate import upright
+    from train.prepare import load_people, prepare
+    from train.simulate_crops import scenario_sample
+
+    data = load_people(prepare(out_path=str(tmp_path_factory.mktemp("data") / "people.npz")))
+    lab, xy = data["label"], data["xy"].astype(np.float64)
+    test = np.nonzero((data["split"] == 2) & lab[:, NECK] & lab[:, R_HIP] & lab[:, L_HIP] & (lab.sum(1) >= 8))[0]
+    idx = np.random.default_rng(0).choice(test[upright(xy[test])], 300, replace=False)
+    s = scenario_sample(xy[idx], lab[idx], scenario, np.random.default_rng(1))
+    crops = []
+    for i in np.nonzero((s.label & ~s.visible).any(1) & s.visible[:, NECK])[0]:  # the seed needs the neck
+        x0, y0, x1, y1 = s.rect[i]
+        body = np.zeros((18, 3))
+        body[s.visible[i], :2] = s.gt[i, s.visible[i]] - [x0, y0]
+        body[s.visible[i], 2] = 1.0
+        crops.append((Person(body=body), x1 - x0, y1 - y0, s.gt[i] - [x0, y0], _torso(s.gt[i]),
+                      s.label[i] & ~s.visible[i]))  # points the source does not label are not scored
+    mean = _seed_errors(crops)
+    # on the whole test split the report measures 0.51 (waist_up) and 0.60 (knees_up) of the best seed
+    assert mean["ours"] < 0.7 * min(mean["v7"], mean["v8"]), mean
 
 
 def test_random_inputs_property():

@@ -82,6 +82,11 @@ def test_numpy_forward_matches_torch():
     np.testing.assert_allclose(m_np, m_t.numpy(), atol=1e-4)
     np.testing.assert_allclose(s_np, s_t.numpy(), atol=1e-4)
     np.testing.assert_allclose(l_np, l_t.numpy(), atol=1e-4)
+    # small batches take a matrix-vector path per row: same numbers
+    for n in (0, 1, 2):
+        for small, big in zip(model.forward(feats[:n]), (m_np, s_np, l_np)):
+            assert small.shape == (n,) + big.shape[1:]
+            np.testing.assert_allclose(small, big[:n], atol=1e-5)
 
 
 def test_predict_shapes_sorted_probs_and_finite(tmp_path):
@@ -95,8 +100,18 @@ def test_predict_shapes_sorted_probs_and_finite(tmp_path):
     xy = mp[None] * 50 + 100 + rng.normal(0, 3, (6, 18, 2))
     vis = rng.random((6, 18)) < 0.5
     vis[:, :2] = True
-    pred = model.predict(xy, vis, np.tile([0.0, 0.0, 300.0, 300.0], (6, 1)))
-    assert pred.means_px.shape == (6, 4, 18, 2) and pred.sigma_norm.shape == (6, 4, 18)
+    rect = np.tile([0.0, 0.0, 300.0, 300.0], (6, 1))
+    single = model.predict(xy, vis, rect, mirror=False)
+    assert single.means_px.shape == (6, 4, 18, 2) and single.sigma_norm.shape == (6, 4, 18)
+    np.testing.assert_allclose(single.probs.sum(1), 1.0)
+    pred = model.predict(xy, vis, rect)  # K hypotheses of the person + K of its mirror image
+    assert pred.means_px.shape == (6, 8, 18, 2) and pred.sigma_norm.shape == (6, 8, 18)
+    # the person's own view is in the pooled mixture at half weight
+    for i in range(6):
+        for k in range(4):
+            d = np.abs(pred.means_px[i] - single.means_px[i, k]).max((1, 2))
+            j = int(d.argmin())
+            assert d[j] < 1e-3 and abs(pred.probs[i, j] - single.probs[i, k] / 2) < 1e-6
     assert np.isfinite(pred.means_px).all() and (pred.sigma_norm > 0).all()
     assert (np.diff(pred.probs, axis=1) <= 0).all()
     np.testing.assert_allclose(pred.probs.sum(1), 1.0)
