@@ -87,7 +87,10 @@ def write_model_card(results: Dict, summary: Dict, cfg: TrainConfig, model_path:
           "## Limits", "",
           "- Trained on 2D annotations of mostly upright people in everyday and sports photos; unusual poses and "
           "extreme crops (only a face visible) get plausible but generic bodies.",
-          "- Face points (nose, eyes, ears) are learned from about 1,000 COCO people only.", ""]
+          "- Face points (nose, eyes, ears) are learned from about 1,000 COCO people only.",
+          "- The model has learned photographers' framing habits: a bottom edge just below the hips or near the knees "
+          "reads as a waist or knee shot, so the missing joints are put just beyond that edge. Frames that follow no "
+          "such habit are the `any_height` scenario of the report (cut at a uniformly random height).", ""]
     with open(path, "w") as f:
         f.write("\n".join(L))
 

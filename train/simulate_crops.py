@@ -127,6 +127,8 @@ FRAMINGS = {
     "knees_up": (0.2, "knee", (-0.2, 0.2)),
     "shins_up": (0.1, "knee>ankle", (0.2, 0.85)),
 }
+#: Share of framed views whose left or right edge cuts through the body too (an arm leaves the frame).
+FRAMING_SIDE_CUT = 0.15
 
 
 def _mean_y(xy: np.ndarray, label: np.ndarray, joints) -> np.ndarray:
@@ -144,8 +146,8 @@ def framing_frames(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator) 
     near the knees says "knee shot" and the knees lie just beyond it. The cut
     height comes from the person's own landmarks (neck, mid-hip, knees, ankles)
     with a jitter window around each framing that is wider than the evaluation's;
-    the sides hug what is left above the cut with a random margin (15% of the
-    time an arm is cut too) and the top leaves a random headroom. Returns rect
+    the sides hug what is left above the cut with a random margin (now and
+    then, ``FRAMING_SIDE_CUT``, an arm is cut too) and the top leaves a random headroom. Returns rect
     (B, 4) px and ok (B,) bool: False for people who are not upright or lack the
     landmarks of the drawn framing (callers give them another frame).
     """
@@ -177,7 +179,7 @@ def framing_frames(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator) 
     box = _bbox(xy, above)
     margin = rng.uniform(0.05, 0.8, (b, 3)) * t[:, None]
     rect = np.stack([box[:, 0] - margin[:, 0], box[:, 1] - margin[:, 1], box[:, 2] + margin[:, 2], cut], 1)
-    side = rng.random(b) < 0.15
+    side = rng.random(b) < FRAMING_SIDE_CUT
     left = rng.random(b) < 0.5
     inner = rng.uniform(0.05, 0.35, b) * (box[:, 2] - box[:, 0])
     rect[:, 0] = np.where(side & left, box[:, 0] + inner, rect[:, 0])
