@@ -213,7 +213,9 @@ def test_import_does_not_load_torch():
     assert out.stdout.strip() == "False"
 
 
-@pytest.mark.skipif(not os.path.isfile(os.path.join(ANCHORS, "seed_model.py")), reason="no ../shared/anchors")
+NO_SEED = pytest.mark.skipif(not os.path.isfile(os.path.join(ANCHORS, "seed_model.py")), reason="no ../shared/anchors")
+
+
 def _seed_errors(crops) -> dict:
     """Mean error (torso lengths) over the scored points: skelext vs the seed's v7 and v8 weights.
 
@@ -231,6 +233,7 @@ def _seed_errors(crops) -> dict:
     return {k: float(np.concatenate(v).mean()) for k, v in errs.items()}
 
 
+@NO_SEED
 def test_beats_the_seed_on_two_held_out_people():
     crops = []
     for xy in (STANDING, STANDING2):
@@ -245,6 +248,7 @@ def test_beats_the_seed_on_two_held_out_people():
     assert mean["ours"] < min(mean["v7"], mean["v8"]), mean
 
 
+@NO_SEED
 @pytest.mark.skipif(not os.path.isdir(os.path.join(REPO, "..", "shared", "data", "mpii")), reason="no ../shared/data")
 @pytest.mark.parametrize("scenario", ["waist_up", "knees_up"])
 def test_beats_the_seed_on_300_held_out_people(scenario, tmp_path_factory):
