@@ -146,10 +146,10 @@ def framing_frames(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator) 
     near the knees says "knee shot" and the knees lie just beyond it. The cut
     height comes from the person's own landmarks (neck, mid-hip, knees, ankles)
     with a jitter window around each framing that is wider than the evaluation's;
-    the sides hug what is left above the cut with a random margin (now and
-    then, ``FRAMING_SIDE_CUT``, an arm is cut too) and the top leaves a random headroom. Returns rect
-    (B, 4) px and ok (B,) bool: False for people who are not upright or lack the
-    landmarks of the drawn framing (callers give them another frame).
+    the sides hug what is left above the cut with a random margin (now and then,
+    ``FRAMING_SIDE_CUT``, an arm is cut too) and the top leaves a random headroom.
+    Returns rect (B, 4) px and ok (B,) bool: False for people who are not upright
+    or lack the landmarks of the drawn framing (callers give them another frame).
     """
     b = len(xy)
     y = {"neck": np.where(label[:, NECK], xy[:, NECK, 1], np.nan), "hip": _mean_y(xy, label, (R_HIP, L_HIP)),
@@ -229,10 +229,10 @@ def training_sample(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator,
 
     framing_share of the people get a photo-like framing (``framing_frames``)
     where they are upright, the others a random frame (``random_frames``);
-    hide_share get occluders inside the frame; each point is dropped (a detector's
-    low-confidence miss) with a probability drawn up to drop_max. jitter_share of the people get
-    Gaussian jitter on their visible points with a sigma drawn up to jitter_max
-    x their RMS spread (about a torso length).
+    hide_share get occluders inside the frame; each point is dropped (a
+    detector's low-confidence miss) with a probability drawn up to drop_max.
+    jitter_share of the people get Gaussian jitter on their visible points with
+    a sigma drawn up to jitter_max x their RMS spread (about a torso length).
     """
     gt, label = augment(xy, label, rng)
     rect = random_frames(gt, label, rng)
