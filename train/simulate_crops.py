@@ -274,7 +274,8 @@ def scenario_sample(xy: np.ndarray, label: np.ndarray, scenario: str, rng: np.ra
     hide = np.zeros_like(label)
     if scenario in ("head_shoulders", "chest_up", "waist_up", "knees_up", "any_height"):
         if scenario == "any_height":
-            cut = neck[:, 1] + 0.15 * torso + rng.random(b) * np.maximum(box[:, 3] - neck[:, 1] - 0.15 * torso, 0.0)
+            top = neck[:, 1] + 0.15 * torso
+            cut = top + rng.random(b) * np.maximum(box[:, 3] - top, 0.0)
         elif scenario == "head_shoulders":
             cut = neck[:, 1] + rng.uniform(0.15, 0.35, b) * torso
         elif scenario == "chest_up":
