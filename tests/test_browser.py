@@ -191,6 +191,10 @@ def _check_edit_flow(result: dict, server_log: str) -> None:
     moved = [key for key, j in loaded.items() if _xy(second[key]) != _xy(j)]
     assert moved and all(loaded[key]["kind"] in ("completed", "lowconf") for key in moved), moved
     assert all(_xy(first[key]) == _xy(j) for key, j in loaded.items())
+    # ... and after the knee was dragged, the second alternative changes the completed ankle, never the edited knee.
+    assert _xy(result["knee_after_alternative"]) == _xy(result["knee_after"])
+    assert result["knee_after_alternative"]["kind"] == "edited"
+    assert _xy(result["ankle_after_alternative"]) != _xy(result["ankle_before"])
 
     # Hide / show, click-to-select, lock.
     assert result["hidden_knee_kind"] == "hidden" and result["shown_knee_kind"] == "edited"

@@ -250,6 +250,16 @@ async function main() {
         step("undo/redo", { ankle_after_undo: find(undone, ankleIndex), ankle_after_redo: find(redone, ankleIndex) });
         await shot(page, "04_after_redo.png");
 
+        // 7. Undo once more (back to the dragged knee, before re-completion, where the model's alternatives of
+        // the waist-up legs still stand) and pick alternative #2: the completed ankle changes, the edited knee stays.
+        await clickAndWait(page, "#skelext_undo", "undo to the dragged knee");
+        await clickAndWait(page, "#skelext_alternative label:has-text('#2')", "choosing alternative #2 after the edit");
+        const alternative = await joints(page);
+        step("alternative chosen after the edit", {
+            knee_after_alternative: find(alternative, kneeIndex),
+            ankle_after_alternative: find(alternative, ankleIndex),
+        });
+
         // 8. Hide and show the selected (dragged) knee; select the other knee by clicking it and lock it.
         await clickAndWait(page, "#skelext_hide", "hiding the knee");
         const hiddenKnee = find(await joints(page), kneeIndex);
