@@ -2,21 +2,30 @@
 
 One source of truth for the encoding: ``train/`` imports ``encode`` from here.
 
-Encoding (``ENCODING_VERSION`` 1)
----------------------------------
+Encoding (``ENCODING_VERSION`` 2; files of version 1 still load)
+-----------------------------------------------------------------
 * Body normalisation: a mean pose ``mean_pose`` (18, 2), neck at the origin, torso
   (neck -> mid-hip) of length 1, y down, is fitted to the usable points by a scale
   and a translation only (no rotation, so "up" is kept): the translation matches
   the centroids, the scale is the ratio of the RMS spreads about them (which does
   not collapse when the person is rotated). Normalised units are therefore about
   one torso length.
-* Features (58,): for each of the 18 points x_norm, y_norm, visible (0/1), missing
+* Features (60,): for each of the 18 points x_norm, y_norm, visible (0/1), missing
   points as (0, 0, 0); then the visible canvas rectangle x0, y0, x1, y1 in the same
-  normalised coordinates, clipped to +-``RECT_CLIP``. Points missing because they
-  lie beyond the edge therefore belong outside that rectangle, occluded ones inside.
-* Network: Linear(58, H) ReLU, then B residual blocks h + W2 relu(W1 h), then a
-  linear head giving, for K hypotheses, 18 (dx, dy) offsets added to the mean pose,
-  18 log sigmas (isotropic, normalised units) and one mixture logit.
+  normalised coordinates, clipped to +-``RECT_CLIP``; then (version 2 only) the log
+  of the frame's width and height in normalised units, clipped to ``LOG_FRAME_CLIP``,
+  which tells a far frame (a small person on a big canvas) from a near one where
+  the clipped rectangle cannot. Points missing because they lie beyond the edge
+  therefore belong outside that rectangle, occluded ones inside.
+* Network (``ModelConfig.norm == "none"``, version 1 files): Linear(F, H) ReLU, then
+  B residual blocks h + W2 relu(W1 h), then a linear head. With ``norm == "layer"``
+  (v2): Linear(F, H), then B pre-norm blocks h + W2 act(W1 LayerNorm(h)), then
+  act(LayerNorm(h)) feeds the heads; act is ReLU or GELU (tanh form).
+* Heads: the mixture head gives, for K hypotheses, 18 (dx, dy) offsets added to the
+  mean pose, 18 log sigmas (isotropic, normalised units) and one mixture logit. With
+  ``regression_head`` a second linear head gives one completion (18 offsets added to
+  the mean pose) trained on the Euclidean error alone: it is the first completion,
+  the mixture gives the alternatives, scores and confidences.
 
 Weights are a safetensors file read with ``safetensors.numpy``; its metadata holds
 ``{"config": json}`` with the architecture and the encoding version.
@@ -37,10 +46,14 @@ from .pose import BODY_FLIP
 
 logger = logging.getLogger(__name__)
 
-ENCODING_VERSION = 1
+ENCODING_VERSION = 2
+#: Encoding versions this module reads (1: the v1.x models; 2: adds the log frame size).
+SUPPORTED_ENCODINGS = (1, 2)
 N_POINTS = 18
-N_FEATURES = N_POINTS * 3 + 4
+#: Features of the current encoding (``ModelConfig.n_features`` gives a file's own).
+N_FEATURES = N_POINTS * 3 + 6
 RECT_CLIP = 8.0
+LOG_FRAME_CLIP = (-3.0, 7.0)
 COORD_CLIP = 12.0
 LOG_SIGMA_MIN = -4.5
 LOG_SIGMA_MAX = 2.0
@@ -56,7 +69,7 @@ DISTINCT_NORM = 0.3
 _MIRROR = np.array(BODY_FLIP)
 
 DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                  "models", "skelext_completion_v1.safetensors")
+                                  "models", "skelext_completion_v2.safetensors")
 
 
 @dataclass(frozen=True)
@@ -67,10 +80,22 @@ class ModelConfig:
     blocks: int = 3
     hypotheses: int = 8
     encoding_version: int = ENCODING_VERSION
+    #: "none" (v1: ReLU residual blocks) or "layer" (pre-LayerNorm blocks and a final LayerNorm).
+    norm: str = "none"
+    #: "relu" or "gelu" (tanh approximation), used where norm == "layer".
+    act: str = "relu"
+    #: A second head trained on the Euclidean error gives the first completion.
+    regression_head: bool = False
+    #: Default of ``CompletionModel.predict(mirror=None)``: pool each person with its mirror image.
+    mirror: bool = True
 
     @property
     def out_dim(self) -> int:
         return self.hypotheses * (N_POINTS * 2 + N_POINTS + 1)
+
+    @property
+    def n_features(self) -> int:
+        return N_POINTS * 3 + (4 if self.encoding_version == 1 else 6)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -108,12 +133,14 @@ def fit_normalisation(xy: np.ndarray, usable: np.ndarray, mean_pose: np.ndarray)
     return scale, offset, ok
 
 
-def encode(xy: np.ndarray, visible: np.ndarray, rect: np.ndarray, mean_pose: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def encode(xy: np.ndarray, visible: np.ndarray, rect: np.ndarray, mean_pose: np.ndarray,
+           version: int = ENCODING_VERSION) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """People in pixels -> network features.
 
     xy: (N, 18, 2) pixels; visible: (N, 18) bool (the given points); rect: (N, 4)
-    visible canvas x0, y0, x1, y1 in pixels; mean_pose (18, 2).
-    Returns features (N, 58) float32, scale (N,), offset (N, 2), ok (N,).
+    visible canvas x0, y0, x1, y1 in pixels; mean_pose (18, 2); version: the
+    encoding (1: 58 features, 2: 60). Returns features (N, F) float32, scale (N,),
+    offset (N, 2), ok (N,).
     """
     xy = np.asarray(xy, np.float64)
     vis = np.asarray(visible, bool)
@@ -124,9 +151,14 @@ def encode(xy: np.ndarray, visible: np.ndarray, rect: np.ndarray, mean_pose: np.
     rn = np.empty_like(r)
     rn[:, 0::2] = (r[:, 0::2] - offset[:, :1]) / scale[:, None]
     rn[:, 1::2] = (r[:, 1::2] - offset[:, 1:]) / scale[:, None]
-    rn = np.clip(rn, -RECT_CLIP, RECT_CLIP)
-    feats = np.concatenate([norm, vis[..., None].astype(np.float64)], -1).reshape(len(xy), -1)
-    return np.concatenate([feats, rn], 1).astype(np.float32), scale, offset, ok
+    parts = [np.concatenate([norm, vis[..., None].astype(np.float64)], -1).reshape(len(xy), -1)]
+    if version >= 2:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            size = np.log(np.maximum(np.stack([rn[:, 2] - rn[:, 0], rn[:, 3] - rn[:, 1]], 1), 1e-30))
+        parts.append(np.clip(np.nan_to_num(size, nan=LOG_FRAME_CLIP[0]), *LOG_FRAME_CLIP))
+    parts.insert(1, np.clip(rn, -RECT_CLIP, RECT_CLIP))
+    feats = np.concatenate([parts[0], parts[1]] + parts[2:], 1)
+    return feats.astype(np.float32), scale, offset, ok
 
 
 class Prediction(NamedTuple):
@@ -134,7 +166,8 @@ class Prediction(NamedTuple):
 
     means_px: (N, K, 18, 2) pixels; sigma_norm: (N, K, 18) normalised units (~torso);
     probs: (N, K) mixture weights, sorted descending; scale: (N,) pixels per unit;
-    ok: (N,) whether the person had enough usable points.
+    ok: (N,) whether the person had enough usable points; top_px: (N, 18, 2) pixels,
+    the regression head's completion (the first one offered), or None without that head.
     """
 
     means_px: np.ndarray
@@ -142,15 +175,20 @@ class Prediction(NamedTuple):
     probs: np.ndarray
     scale: np.ndarray
     ok: np.ndarray
+    top_px: Optional[np.ndarray] = None
 
 
 class CompletionModel:
     """Numpy completion network; weights as float32 arrays named as the torch module's."""
 
     def __init__(self, weights: Dict[str, np.ndarray], config: ModelConfig, path: str = "") -> None:
-        if config.encoding_version != ENCODING_VERSION:
+        if config.encoding_version not in SUPPORTED_ENCODINGS:
             raise SkelextError(f"model {path or '(in memory)'} uses encoding v{config.encoding_version}, "
-                               f"this skelext reads v{ENCODING_VERSION}; update skelext or the model file")
+                               f"this skelext reads v{SUPPORTED_ENCODINGS[0]}..v{SUPPORTED_ENCODINGS[-1]}; "
+                               "update skelext or the model file")
+        if config.norm not in ("none", "layer") or config.act not in ("relu", "gelu"):
+            raise SkelextError(f"model {path or '(in memory)'} has an unknown layer type "
+                               f"(norm {config.norm!r}, act {config.act!r}); update skelext")
         self.config = config
         self.path = path
         self.w = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in weights.items()}
@@ -160,34 +198,60 @@ class CompletionModel:
         self.calibration = None if cal is None else cal.astype(np.float64)
         self._wt = {k: np.ascontiguousarray(v.T) for k, v in self.w.items()
                     if v.ndim == 2 and k not in ("mean_pose", "calibration")}
+        if config.regression_head:  # one matrix for both heads: a single product at the end
+            self._wt["heads"] = np.ascontiguousarray(np.concatenate([self._wt["out.weight"], self._wt["reg.weight"]], 1))
+            self.w["heads"] = np.ascontiguousarray(self._wt["heads"].T)
+            self.w["heads.bias"] = np.concatenate([self.w["out.bias"], self.w["reg.bias"]])
 
     def forward(self, feats: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """feats (N, 58) float32 -> means_norm (N, K, 18, 2), log_sigma (N, K, 18), logits (N, K)."""
+        """feats (N, F) float32 -> means_norm (N, K, 18, 2), log_sigma (N, K, 18), logits (N, K)."""
+        return self.forward_all(feats)[:3]
+
+    def forward_all(self, feats: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray]]:
+        """As ``forward`` plus the regression head's completion (N, 18, 2) normalised (None without that head)."""
         if len(feats) <= SMALL_BATCH:  # one matrix-vector product per row: BLAS's matrix path costs more here
+            width = self.config.out_dim + (N_POINTS * 2 if self.config.regression_head else 0)
             o = np.stack([self._layers(f, lambda x, name: self.w[name] @ x) for f in feats]) \
-                if len(feats) else np.zeros((0, self.config.out_dim), np.float32)
+                if len(feats) else np.zeros((0, width), np.float32)
         else:
             o = self._layers(feats, lambda x, name: x @ self._wt[name])
-        return split_output(o, self.config.hypotheses, self.w["mean_pose"])
+        means, log_sigma, logits = split_output(o[:, :self.config.out_dim], self.config.hypotheses, self.w["mean_pose"])
+        top = None
+        if self.config.regression_head:
+            top = o[:, self.config.out_dim:].reshape(len(o), N_POINTS, 2) + self.w["mean_pose"]
+        return means, log_sigma, logits, top
 
     def _layers(self, x: np.ndarray, linear) -> np.ndarray:
-        """The network on x ((58,) or (N, 58)); linear(x, weight name) applies one weight matrix."""
+        """The network on x ((F,) or (N, F)); linear(x, weight name) applies one weight matrix."""
         w = self.w
-        h = np.maximum(linear(x, "inp.weight") + w["inp.bias"], 0.0)
+        if self.config.norm == "none":
+            h = np.maximum(linear(x, "inp.weight") + w["inp.bias"], 0.0)
+            for i in range(self.config.blocks):
+                z = np.maximum(linear(h, f"blocks.{i}.0.weight") + w[f"blocks.{i}.0.bias"], 0.0)
+                h = h + (linear(z, f"blocks.{i}.2.weight") + w[f"blocks.{i}.2.bias"])
+            return linear(h, "out.weight") + w["out.bias"]
+        act = _gelu if self.config.act == "gelu" else _relu
+        h = linear(x, "inp.weight") + w["inp.bias"]
         for i in range(self.config.blocks):
-            z = np.maximum(linear(h, f"blocks.{i}.0.weight") + w[f"blocks.{i}.0.bias"], 0.0)
-            h = h + (linear(z, f"blocks.{i}.2.weight") + w[f"blocks.{i}.2.bias"])
-        return linear(h, "out.weight") + w["out.bias"]
+            z = _layer_norm(h, w[f"blocks.{i}.0.weight"], w[f"blocks.{i}.0.bias"])
+            z = act(linear(z, f"blocks.{i}.1.weight") + w[f"blocks.{i}.1.bias"])
+            h = h + (linear(z, f"blocks.{i}.3.weight") + w[f"blocks.{i}.3.bias"])
+        z = act(_layer_norm(h, w["norm.weight"], w["norm.bias"]))
+        if self.config.regression_head:
+            return linear(z, "heads") + w["heads.bias"]
+        return linear(z, "out.weight") + w["out.bias"]
 
-    def predict(self, xy: np.ndarray, visible: np.ndarray, rect: np.ndarray, mirror: bool = True) -> Prediction:
+    def predict(self, xy: np.ndarray, visible: np.ndarray, rect: np.ndarray, mirror: Optional[bool] = None) -> Prediction:
         """Complete N people. xy (N, 18, 2) px, visible (N, 18) bool, rect (N, 4) px.
 
         mirror: also complete each person's mirror image (left and right swapped,
         in the same forward pass) and return the mixture of both views, 2K
-        hypotheses at half weight each. The network is not exactly left/right
-        symmetric; pooling both views lowers the error of the ranked completions
-        (test-time augmentation) for the cost of a second row per person.
+        hypotheses at half weight each (and the mean of both regression
+        completions). None: the model file's default (``ModelConfig.mirror``).
+        The network is not exactly left/right symmetric; pooling both views is a
+        test-time augmentation that costs a second row per person.
         """
+        mirror = self.config.mirror if mirror is None else mirror
         xy = np.asarray(xy, np.float64)
         visible = np.asarray(visible, bool)
         rect = np.asarray(rect, np.float64).reshape(-1, 4)
@@ -196,22 +260,42 @@ class CompletionModel:
             xy = np.concatenate([xy, xy[:, _MIRROR] * [-1.0, 1.0]])
             visible = np.concatenate([visible, visible[:, _MIRROR]])
             rect = np.concatenate([rect, np.stack([-rect[:, 2], rect[:, 1], -rect[:, 0], rect[:, 3]], 1)])
-        feats, scale, offset, ok = encode(xy, visible, rect, self.mean_pose)
-        means, log_sigma, logits = self.forward(feats)
+        feats, scale, offset, ok = encode(xy, visible, rect, self.mean_pose, self.config.encoding_version)
+        means, log_sigma, logits, top = self.forward_all(feats)
         logits = logits.astype(np.float64)
         probs = np.exp(logits - logits.max(1, keepdims=True))
         probs /= probs.sum(1, keepdims=True)
         sigma = np.exp(log_sigma.astype(np.float64))
         px = means.astype(np.float64) * scale[:, None, None, None] + offset[:, None, None, :]
+        top_px = None if top is None else top.astype(np.float64) * scale[:, None, None] + offset[:, None, :]
         if mirror:  # mirrored views back to the original's image and units
             px = np.concatenate([px[:n], px[n:][:, :, _MIRROR] * [-1.0, 1.0]], 1)
             ratio = np.divide(scale[n:], scale[:n], out=np.ones(n), where=scale[:n] > 0)
             sigma = np.concatenate([sigma[:n], sigma[n:][:, :, _MIRROR] * ratio[:, None, None]], 1)
             probs = np.concatenate([probs[:n], probs[n:]], 1) / 2.0
+            if top_px is not None:
+                top_px = (top_px[:n] + top_px[n:][:, _MIRROR] * [-1.0, 1.0]) / 2.0
             scale, ok = scale[:n], ok[:n] & ok[n:]
         order = np.argsort(-probs, axis=1, kind="stable")
         take = np.arange(n)[:, None]
-        return Prediction(px[take, order], sigma[take, order], probs[take, order], scale, ok)
+        return Prediction(px[take, order], sigma[take, order], probs[take, order], scale, ok, top_px)
+
+
+def _relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0)
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """GELU, tanh approximation (torch ``GELU(approximate="tanh")``)."""
+    return 0.5 * x * (1.0 + np.tanh(np.float32(0.7978845608028654) * (x + np.float32(0.044715) * x * x * x)))
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+    """LayerNorm over the last axis (as torch's, eps 1e-5)."""
+    mu = x.mean(-1, keepdims=True)
+    d = x - mu
+    var = (d * d).mean(-1, keepdims=True)
+    return d / np.sqrt(var + np.float32(eps)) * weight + bias
 
 
 def split_output(o: np.ndarray, k: int, mean_pose: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -261,7 +345,10 @@ def rank_completions(pred: Prediction, missing: np.ndarray, max_options: int,
     the probability-weighted mean of its hypotheses and its score their summed
     probability; groups are sorted by score. This keeps modes apart (standing vs
     sitting legs) while averaging near-duplicates, which lowers the error of the best
-    completion.
+    completion. With a regression head (``pred.top_px``) the first completion is its
+    output: it takes the place of the best group, whose score it gets together with the
+    scores of every other group within ``distinct`` of it (those are dropped as
+    near-duplicates), so scores stay descending and the alternatives distinct.
     """
     n, k = pred.probs.shape
     mn = pred.means_px / pred.scale[:, None, None, None]
@@ -280,6 +367,17 @@ def rank_completions(pred: Prediction, missing: np.ndarray, max_options: int,
     onehot = (assign[..., None] == np.arange(k)).astype(np.float64)  # (N, K hyp, K groups)
     gp = (pred.probs[..., None] * onehot).sum(1)  # (N, groups)
     gm = np.einsum("nkg,nkpc->ngpc", pred.probs[..., None] * onehot, pred.means_px) / np.maximum(gp, 1e-300)[..., None, None]
+    if pred.top_px is not None:
+        zt = pred.top_px[..., 0] + 1j * pred.top_px[..., 1]  # (N, 18) px
+        zg = gm[..., 0] + 1j * gm[..., 1]  # (N, groups, 18) px
+        wn = w / np.maximum(w.sum(1), 1.0)[:, None]
+        near = (np.abs(zg - zt[:, None]) * wn[:, None]).sum(-1) / pred.scale[:, None] <= distinct
+        best = np.argmax(gp, 1)
+        near[rows, best] = True
+        absorbed = (gp * near).sum(1)
+        gp = np.where(near, 0.0, gp)
+        gp[rows, best] = absorbed
+        gm[rows, best] = pred.top_px
     order = np.argsort(-gp, axis=1, kind="stable")[:, :max_options]
     scores = gp[rows[:, None], order]
     options = gm[rows[:, None], order]

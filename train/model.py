@@ -4,50 +4,75 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lib_skelext.completion_model import (LOG_SIGMA_MAX, LOG_SIGMA_MIN, N_FEATURES, N_POINTS, ModelConfig)
+from lib_skelext.completion_model import LOG_SIGMA_MAX, LOG_SIGMA_MIN, N_POINTS, ModelConfig
 
 
 class CompletionNet(nn.Module):
-    """Residual MLP with a K-hypothesis mixture density head (see completion_model's docstring)."""
+    """Residual MLP with a K-hypothesis mixture density head and, optionally, a regression head
+    (see completion_model's docstring)."""
 
     def __init__(self, config: ModelConfig, mean_pose: torch.Tensor) -> None:
         super().__init__()
         self.config = config
         h = config.hidden
-        self.inp = nn.Linear(N_FEATURES, h)
-        self.blocks = nn.ModuleList(nn.Sequential(nn.Linear(h, h), nn.ReLU(), nn.Linear(h, h))
-                                    for _ in range(config.blocks))
+        self.inp = nn.Linear(config.n_features, h)
+        if config.norm == "none":
+            self.blocks = nn.ModuleList(nn.Sequential(nn.Linear(h, h), nn.ReLU(), nn.Linear(h, h))
+                                        for _ in range(config.blocks))
+        else:
+            act = (lambda: nn.GELU(approximate="tanh")) if config.act == "gelu" else nn.ReLU
+            self.blocks = nn.ModuleList(nn.Sequential(nn.LayerNorm(h), nn.Linear(h, h), act(), nn.Linear(h, h))
+                                        for _ in range(config.blocks))
+            self.norm = nn.LayerNorm(h)
+            self.act = act()
         self.out = nn.Linear(h, config.out_dim)
+        if config.regression_head:
+            self.reg = nn.Linear(h, N_POINTS * 2)
         self.register_buffer("mean_pose", mean_pose.float().reshape(N_POINTS, 2).clone())
         with torch.no_grad():
             for blk in self.blocks:
-                blk[2].weight.mul_(0.3)
+                blk[-1].weight.mul_(0.3)
             self.out.weight.mul_(0.1)
             self.out.bias.zero_()
             k = config.hypotheses
             self.out.bias[k * 36: k * 54] = -0.5  # sigma ~0.6 torso at the start
             # spread the hypotheses a little so they do not start identical
             self.out.bias[: k * 36] = 0.05 * torch.randn(k * 36)
+            if config.regression_head:
+                self.reg.weight.mul_(0.1)
+                self.reg.bias.zero_()
 
     def forward(self, feats: torch.Tensor):
-        """feats (B, 58) -> means (B, K, 18, 2), log_sigma (B, K, 18), logits (B, K) (normalised units)."""
-        h = torch.relu(self.inp(feats))
-        for blk in self.blocks:
-            h = h + blk(h)
+        """feats (B, F) -> means (B, K, 18, 2), log_sigma (B, K, 18), logits (B, K), top (B, 18, 2) or None
+        (normalised units)."""
+        if self.config.norm == "none":
+            h = torch.relu(self.inp(feats))
+            for blk in self.blocks:
+                h = h + blk(h)
+        else:
+            h = self.inp(feats)
+            for blk in self.blocks:
+                h = h + blk(h)
+            h = self.act(self.norm(h))
         o = self.out(h)
         k = self.config.hypotheses
         b = o.shape[0]
         means = o[:, : k * 36].reshape(b, k, N_POINTS, 2) + self.mean_pose
         log_sigma = o[:, k * 36: k * 54].reshape(b, k, N_POINTS).clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX)
-        return means, log_sigma, o[:, k * 54:]
+        top = self.reg(h).reshape(b, N_POINTS, 2) + self.mean_pose if self.config.regression_head else None
+        return means, log_sigma, o[:, k * 54:], top
 
 
-def mixture_loss(means, log_sigma, logits, target, mask, top_weight: float = 0.5):
-    """Mixture NLL over labelled-missing points + Euclidean error of the most likely hypothesis.
+def mixture_loss(means, log_sigma, logits, top, target, mask, top_weight: float = 0.5, reg_weight: float = 1.0,
+                 torso=None):
+    """Mixture NLL over labelled-missing points + Euclidean error of the most likely hypothesis
+    (+ reg_weight x the Euclidean error of the regression head's completion, when there is one).
 
     target (B, 18, 2) normalised; mask (B, 18) float, 1 where the point is a label
-    the model did not see. Both terms are averaged per target point. Returns
-    (loss, nll per point, top-1 mean error) as tensors.
+    the model did not see; torso (B,) optional torso length in normalised units: the
+    regression error is then measured in torso lengths (the error users see). Every term
+    is averaged per target point. Returns (loss, nll per point, top-1 mean error) as
+    tensors; the top-1 error is the regression head's where there is one.
     """
     n = mask.sum().clamp_min(1.0)
     d2 = ((means - target[:, None]) ** 2).sum(-1)  # (B, K, 18)
@@ -55,7 +80,14 @@ def mixture_loss(means, log_sigma, logits, target, mask, top_weight: float = 0.5
     ll = (-0.5 * d2 * inv - 2 * log_sigma - 1.8378770664093453) * mask[:, None]
     logp = torch.log_softmax(logits, 1) + ll.sum(-1)
     nll = -torch.logsumexp(logp, 1).sum() / n
-    top = logits.argmax(1)
-    err = torch.sqrt(d2[torch.arange(len(top)), top] + 1e-9)
+    best = logits.argmax(1)
+    err = torch.sqrt(d2[torch.arange(len(best)), best] + 1e-9)
     top_err = (err * mask).sum() / n
-    return nll + top_weight * top_err, nll.detach(), top_err.detach()
+    loss = nll + top_weight * top_err
+    if top is None:
+        return loss, nll.detach(), top_err.detach()
+    rerr = torch.sqrt(((top - target) ** 2).sum(-1) + 1e-9)
+    if torso is not None:
+        rerr = rerr / torso[:, None]
+    reg_err = (rerr * mask).sum() / n
+    return loss + reg_weight * reg_err, nll.detach(), reg_err.detach()

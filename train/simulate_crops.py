@@ -29,7 +29,9 @@ OCCLUDERS = (
     (R_HIP, R_KNEE, R_ANKLE, L_HIP, L_KNEE, L_ANKLE),
 )
 SCENARIOS = ("head_shoulders", "chest_up", "waist_up", "knees_up", "side_cut", "hidden_1to4", "hidden_wide_frame",
-             "random_frame", "any_height")
+             "random_frame", "any_height", "bottom_anywhere", "side_anywhere", "two_edges")
+#: Kinds of ``anywhere_frames``: a bottom cut, a side cut, points hidden inside, a bottom and a side cut at once.
+ANYWHERE_KINDS = ("bottom", "side", "hidden", "two_edges")
 
 
 class Sample(NamedTuple):
@@ -187,6 +189,76 @@ def framing_frames(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator) 
     return rect, ok
 
 
+def _edge_between(coord: np.ndarray, label: np.ndarray, cut: np.ndarray, rng: np.random.Generator,
+                  keep_below: bool) -> np.ndarray:
+    """Move each cut to a uniform place between the last kept and the first removed point along ``coord``.
+
+    coord (B, 18) one axis of the points; keep_below: the points with coord < cut stay visible
+    (a bottom or right edge), else those with coord >= cut (a top or left edge). Returns the new cut (B,).
+    """
+    big = 1e12
+    kept = label & ((coord < cut[:, None]) if keep_below else (coord >= cut[:, None]))
+    gone = label & ~kept
+    if keep_below:
+        last = np.where(kept, coord, -big).max(1)
+        first = np.where(gone, coord, big).min(1)
+    else:
+        last = np.where(kept, coord, big).min(1)
+        first = np.where(gone, coord, -big).max(1)
+    ok = (np.abs(last) < big) & (np.abs(first) < big)
+    lo, hi = np.minimum(last, first), np.maximum(last, first)
+    u = rng.uniform(0.0, 1.0, len(cut))
+    new = lo + u * (hi - lo)
+    if keep_below:  # strictly beyond the last kept point (visible means coord < edge)
+        new = np.maximum(new, np.nextafter(last, big))
+    return np.where(ok, new, cut)
+
+
+def anywhere_frames(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator, kind: np.ndarray) -> tuple:
+    """Frames that follow no framing habit: the cut edge anywhere between the last visible and the first cut point.
+
+    kind (B,) int index into ``ANYWHERE_KINDS``: "bottom" cuts at 20-90% of the body's
+    height, "side" cuts 15-40% of its width off the left or right, "hidden" keeps the
+    whole body in the frame and hides 1-4 points inside it, "two_edges" does a bottom
+    and a side cut at once. Each cut edge is then moved to a uniform place between the
+    last point it keeps and the first point it removes (so the edge says little about
+    how far beyond it the missing points lie), and the other edges leave 2-65% of the
+    visible part's size (per axis) beyond it. Returns rect (B, 4) px and hide (B, 18) bool.
+    """
+    b = len(xy)
+    box = _bbox(xy, label)
+    w = np.maximum(box[:, 2] - box[:, 0], 1e-6)
+    h = np.maximum(box[:, 3] - box[:, 1], 1e-6)
+    bottom = (kind == 0) | (kind == 3)
+    side = (kind == 1) | (kind == 3)
+    right = rng.random(b) < 0.5
+    cut_y = np.where(bottom, box[:, 1] + rng.uniform(0.2, 0.9, b) * h, np.inf)
+    cut_y = np.where(bottom, _edge_between(xy[..., 1], label, cut_y, rng, True), cut_y)
+    frac = rng.uniform(0.15, 0.4, b)
+    cut_r = np.where(side & right, box[:, 2] - frac * w, np.inf)
+    cut_l = np.where(side & ~right, box[:, 0] + frac * w, -np.inf)
+    inside_y = label & (xy[..., 1] < cut_y[:, None])  # the side cut is placed among the points the bottom keeps
+    cut_r = np.where(side & right, _edge_between(xy[..., 0], inside_y, cut_r, rng, True), cut_r)
+    cut_l = np.where(side & ~right, _edge_between(xy[..., 0], inside_y, cut_l, rng, False), cut_l)
+    vis = inside_y & (xy[..., 0] < cut_r[:, None]) & (xy[..., 0] >= cut_l[:, None])
+    vis = np.where((vis.sum(1) >= 1)[:, None], vis, label)
+    vbox = _bbox(xy, vis)
+    size = np.stack([vbox[:, 2] - vbox[:, 0], vbox[:, 3] - vbox[:, 1]], 1)
+    size = np.maximum(size, 0.3 * size.max(1, keepdims=True) + 1e-6)
+    margin = rng.uniform(0.02, 0.65, (b, 4)) * np.concatenate([size, size], 1)
+    rect = vbox + margin * np.array([-1, -1, 1, 1])
+    rect[:, 3] = np.where(bottom, cut_y, rect[:, 3])
+    rect[:, 2] = np.where(side & right, cut_r, rect[:, 2])
+    rect[:, 0] = np.where(side & ~right, cut_l, rect[:, 0])
+    hide = np.zeros_like(label)
+    for i in np.nonzero(kind == 2)[0]:
+        cand = np.nonzero(label[i])[0]
+        k = min(int(rng.integers(1, 5)), len(cand) - 2)
+        if k > 0:
+            hide[i, rng.choice(cand, k, replace=False)] = True
+    return rect, hide
+
+
 def hide_inside(visible: np.ndarray, rng: np.random.Generator, p: float = 0.45) -> np.ndarray:
     """Hide occluder groups or 1-4 random points among the visible ones (people behind objects)."""
     vis = visible.copy()
@@ -224,7 +296,7 @@ def _finish(gt, label, visible, rect, rng, noise: bool, jitter_share: float = 0.
 
 def training_sample(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator, jitter_share: float = 0.6,
                     jitter_max: float = 0.04, framing_share: float = 0.0, hide_share: float = 0.45,
-                    drop_max: float = 0.06) -> Sample:
+                    drop_max: float = 0.06, anywhere_share: float = 0.0) -> Sample:
     """One random training view of each person: augmentation, frame, occluders, detector noise.
 
     framing_share of the people get a photo-like framing (``framing_frames``)
@@ -233,6 +305,8 @@ def training_sample(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator,
     detector's low-confidence miss) with a probability drawn up to drop_max.
     jitter_share of the people get Gaussian jitter on their visible points with
     a sigma drawn up to jitter_max x their RMS spread (about a torso length).
+    anywhere_share of the people instead get a frame of ``anywhere_frames`` (a
+    kind drawn uniformly; their own hidden points replace the occluders).
     """
     gt, label = augment(xy, label, rng)
     rect = random_frames(gt, label, rng)
@@ -240,8 +314,15 @@ def training_sample(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator,
         framed, ok = framing_frames(gt, label, rng)
         use = ok & (rng.random(len(gt)) < framing_share)
         rect[use] = framed[use]
+    anywhere = np.zeros(len(gt), bool)
+    if anywhere_share > 0:
+        anywhere = rng.random(len(gt)) < anywhere_share
+        kind = rng.integers(0, len(ANYWHERE_KINDS), len(gt))
+        arect, ahide = anywhere_frames(gt, label, rng, kind)
+        rect[anywhere] = arect[anywhere]
     vis = _visible_in(gt, label, rect)
-    vis = hide_inside(vis, rng, hide_share)
+    occluded = hide_inside(vis, rng, hide_share)
+    vis = np.where(anywhere[:, None], vis & ~ahide, occluded) if anywhere_share > 0 else occluded
     drop = rng.random(vis.shape) < rng.uniform(0, drop_max, (len(vis), 1))
     drop[:, FACE] |= rng.random((len(vis), len(FACE))) < 4 / 3 * drop_max
     vis &= ~drop
@@ -260,7 +341,9 @@ def scenario_sample(xy: np.ndarray, label: np.ndarray, scenario: str, rng: np.ra
     the knees -0.1..+0.1 torso; side_cut cuts a random side between the outermost
     point and the neck; hidden_1to4 hides 1-4 random labelled points inside a
     frame holding everyone (hidden_wide_frame: the same on a canvas with margins
-    of 2-20 torso lengths); random_frame uses the training frame generator.
+    of 2-20 torso lengths); random_frame uses the training frame generator;
+    bottom_anywhere, side_anywhere and two_edges are ``anywhere_frames`` (the cut
+    edge anywhere between the last visible and the first cut point).
     """
     gt = np.array(xy, np.float64)
     label = np.array(label, bool)
@@ -308,6 +391,9 @@ def scenario_sample(xy: np.ndarray, label: np.ndarray, scenario: str, rng: np.ra
                 hide[i, rng.choice(cand, k, replace=False)] = True
     elif scenario == "random_frame":
         rect = random_frames(gt, label, rng)
+    elif scenario in ("bottom_anywhere", "side_anywhere", "two_edges"):
+        kind = {"bottom_anywhere": 0, "side_anywhere": 1, "two_edges": 3}[scenario]
+        rect, hide = anywhere_frames(gt, label, rng, np.full(b, kind))
     else:
         raise ValueError(f"unknown scenario {scenario!r}")
     vis = _visible_in(gt, label, rect) & ~hide

@@ -44,9 +44,17 @@ class TrainConfig:
     val_size: int = 8192
     val_every: int = 500
     threads: int = 1  # 1 thread: the 2 cores are shared, and 2 OMP threads thrash under load
+    anywhere_share: float = 0.3
     hidden: int = 256
     blocks: int = 3
     hypotheses: int = 8
+    encoding_version: int = 2
+    norm: str = "layer"
+    act: str = "gelu"
+    regression_head: bool = True
+    reg_weight: float = 1.0
+    torso_units: bool = True
+    mirror: bool = False
 
 
 def compute_mean_pose(xy: np.ndarray, label: np.ndarray) -> np.ndarray:
@@ -66,16 +74,23 @@ def compute_mean_pose(xy: np.ndarray, label: np.ndarray) -> np.ndarray:
     return mean
 
 
-def batch_tensors(sample: Sample, mean_pose: np.ndarray):
-    """Simulated sample -> (features, target_norm, mask) torch tensors for the loss."""
+def batch_tensors(sample: Sample, mean_pose: np.ndarray, version: int = 2):
+    """Simulated sample -> (features, target_norm, mask, torso_norm) torch tensors for the loss.
+
+    torso_norm (B,): the ground-truth neck -> mid-hip length in normalised units where
+    the source labels them (else 1), clipped to 0.3..3.
+    """
     import torch
 
-    feats, scale, offset, ok = encode(sample.inp, sample.visible, sample.rect, mean_pose)
+    feats, scale, offset, ok = encode(sample.inp, sample.visible, sample.rect, mean_pose, version)
     target = (sample.gt - offset[:, None]) / scale[:, None, None]
     target = np.clip(target, -COORD_CLIP, COORD_CLIP)
     mask = sample.label & ~sample.visible & ok[:, None]
+    has = sample.label[:, NECK] & sample.label[:, R_HIP] & sample.label[:, L_HIP]
+    torso = np.linalg.norm(target[:, NECK] - (target[:, R_HIP] + target[:, L_HIP]) / 2, axis=1)
+    torso = np.clip(np.where(has, torso, 1.0), 0.3, 3.0)
     return (torch.from_numpy(feats), torch.from_numpy(target.astype(np.float32)),
-            torch.from_numpy(mask.astype(np.float32)))
+            torch.from_numpy(mask.astype(np.float32)), torch.from_numpy(torso.astype(np.float32)))
 
 
 def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKPT_PATH,
@@ -107,9 +122,12 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
     vrng = np.random.default_rng(cfg.seed + 1)
     vidx = vrng.choice(va, cfg.val_size, replace=True)
     val = batch_tensors(training_sample(xy[vidx], label[vidx], vrng, framing_share=cfg.framing_share,
-                                       hide_share=cfg.hide_share, drop_max=cfg.drop_max), mean_pose)
+                                       hide_share=cfg.hide_share, drop_max=cfg.drop_max,
+                                       anywhere_share=cfg.anywhere_share), mean_pose, cfg.encoding_version)
 
-    config = ModelConfig(hidden=cfg.hidden, blocks=cfg.blocks, hypotheses=cfg.hypotheses)
+    config = ModelConfig(hidden=cfg.hidden, blocks=cfg.blocks, hypotheses=cfg.hypotheses,
+                         encoding_version=cfg.encoding_version, norm=cfg.norm, act=cfg.act,
+                         regression_head=cfg.regression_head, mirror=cfg.mirror)
     net = CompletionNet(config, torch.from_numpy(mean_pose))
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
@@ -123,7 +141,7 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
         net.eval()
         with torch.no_grad():
             out = net(val[0])
-            _, nll, err = mixture_loss(*out, val[1], val[2])
+            _, nll, err = mixture_loss(*out, val[1], val[2], torso=val[3] if cfg.torso_units else None)
         net.train()
         return float(nll), float(err)
 
@@ -135,12 +153,13 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
     for step in bar:
         n_coco = int(rng.binomial(cfg.batch, cfg.coco_share))
         idx = np.concatenate([rng.choice(coco, n_coco), rng.choice(other, cfg.batch - n_coco)])
-        feats, target, mask = batch_tensors(training_sample(xy[idx], label[idx], rng, cfg.jitter_share, cfg.jitter_max,
-                                                            cfg.framing_share, cfg.hide_share, cfg.drop_max),
-                                            mean_pose)
+        feats, target, mask, torso = batch_tensors(
+            training_sample(xy[idx], label[idx], rng, cfg.jitter_share, cfg.jitter_max, cfg.framing_share,
+                            cfg.hide_share, cfg.drop_max, cfg.anywhere_share), mean_pose, cfg.encoding_version)
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
-        loss, nll, err = mixture_loss(*net(feats), target, mask, cfg.top_weight)
+        loss, nll, err = mixture_loss(*net(feats), target, mask, cfg.top_weight, cfg.reg_weight,
+                                      torso if cfg.torso_units else None)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
@@ -152,10 +171,13 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
                             "minutes": (time.time() - t0) / 60})
             bar.set_postfix(train_err=f"{run_loss:.3f}", val_err=f"{verr:.3f}", val_nll=f"{vnll:.2f}")
             logger.info("step %d: train err %.3f, val err %.3f, val nll %.3f", step + 1, run_loss, verr, vnll)
-            if vnll < best[0]:
-                best = (vnll, {k: v.detach().clone() for k, v in net.state_dict().items()})
+            # with a regression head the first completion is what users see: keep the lowest top-1 error
+            crit = verr if cfg.regression_head else vnll
+            if crit < best[0]:
+                best = (crit, {k: v.detach().clone() for k, v in net.state_dict().items()})
     minutes = (time.time() - t0) / 60
-    summary = {"train_minutes": minutes, "best_val_nll": best[0], "steps": cfg.steps,
+    summary = {"train_minutes": minutes, "best_val_" + ("top1_err" if cfg.regression_head else "nll"): best[0],
+               "best_val_nll": min(h["val_nll"] for h in history), "steps": cfg.steps,
                "train_people": int(len(tr)), "val_people": int(len(va))}
     os.makedirs(os.path.dirname(ckpt_path), exist_ok=True)
     torch.save({"state_dict": best[1], "model_config": config.to_json(), "train_config": asdict(cfg),
@@ -167,11 +189,13 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
 def main(argv: List[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for k, v in asdict(TrainConfig()).items():
-        ap.add_argument(f"--{k.replace('_', '-')}", type=type(v), default=v)
+        kind = (lambda t: t.lower() in ("1", "true", "yes")) if isinstance(v, bool) else type(v)
+        ap.add_argument(f"--{k.replace('_', '-')}", type=kind, default=v)
+    ap.add_argument("--ckpt", default=CKPT_PATH)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     cfg = TrainConfig(**{k: getattr(args, k) for k in asdict(TrainConfig())})
-    logger.info("summary %s", json.dumps(train(cfg)))
+    logger.info("summary %s", json.dumps(train(cfg, ckpt_path=args.ckpt)))
     return 0
 
 
