@@ -62,45 +62,55 @@ def _shallow_copy(person: Person) -> Person:
 
 def _complete_many(people: Sequence[Person], givens: Sequence[np.ndarray], rects: np.ndarray, alternatives: int,
                    model: Optional["CompletionModel"]) -> List[Person]:
-    """Complete several people in one forward pass. rects (N, 4) px."""
+    """Complete several people in one forward pass. givens (N, 18) bool; rects (N, 4) px.
+
+    The completed bodies are built for everyone at once (given rows are copied from the
+    input, so they come back bit for bit); only the hand-over to the Person objects
+    loops in Python.
+    """
     from .completion_model import load_model, rank_completions
 
     out = [_shallow_copy(p) for p in people]
     if not out:
         return out
-    given = np.stack(givens)
-    xy = np.stack([np.where(g[:, None], p.body[:, :2], 0.0) for p, g in zip(people, givens)])
-    todo = []
-    for i, p in enumerate(out):
-        if given[i].all():
-            p.completion_confidence = np.ones(N_BODY)
-            p.alternatives, p.alternative_scores = [], [1.0]
-        else:
-            todo.append(i)
-    if not todo:
+    given = np.asarray(givens, bool).reshape(len(out), N_BODY)
+    bodies = np.stack([p.body for p in out])
+    full = given.all(1)
+    for i in np.nonzero(full)[0]:
+        out[i].completion_confidence = np.ones(N_BODY)
+        out[i].alternatives, out[i].alternative_scores = [], [1.0]
+    todo = np.nonzero(~full)[0]
+    if not len(todo):
         return out
     model = model or load_model()
-    pred = model.predict(xy[todo], given[todo], rects[todo])
-    ranked = rank_completions(pred, ~given[todo], alternatives, calibration=model.calibration)
-    for n, i in enumerate(todo):
+    g = given[todo]
+    base = bodies[todo]
+    xy = np.where(g[..., None], base[..., :2], 0.0)
+    pred = model.predict(xy, g, rects[todo])
+    ranked = rank_completions(pred, ~g, alternatives, calibration=model.calibration)
+    miss = ~g
+    m = ranked.options_px.shape[1]
+    options = np.repeat(base[:, None], m, 1)  # (T, M, 18, 3)
+    options[..., :2] = np.where(miss[:, None, :, None], ranked.options_px, options[..., :2])
+    options[..., 2] = np.where(miss[:, None], 1.0, options[..., 2])
+    conf = np.where(miss, ranked.confidence, 1.0)
+    counts = (ranked.scores > 0).sum(1)
+    scores = ranked.scores.tolist()
+    for n, i in enumerate(todo.tolist()):
+        person = out[i]
         if not pred.ok[n]:
             logger.info("person %d: fewer than 2 usable body points; returned unchanged", i)
-            out[i].completion_confidence = None
+            person.completion_confidence = None
             continue
-        person, miss = out[i], ~given[i]
-        bodies = []
-        for j in np.nonzero(ranked.scores[n] > 0)[0]:
-            b = person.body.copy()
-            b[miss, :2] = ranked.options_px[n, j, miss]
-            b[miss, 2] = 1.0
-            bodies.append(b)
-        person.body = bodies[0]
+        k = int(counts[n])
+        opts = options[n, :k].copy()
+        person.body = opts[0]
         src = person.source.copy()
-        src[miss] = Source.COMPLETED
+        src[miss[n]] = Source.COMPLETED
         person.source = src
-        person.completion_confidence = np.where(miss, ranked.confidence[n], 1.0)
-        person.alternatives = bodies[1:]
-        person.alternative_scores = [float(v) for v in ranked.scores[n, : len(bodies)]]
+        person.completion_confidence = conf[n]
+        person.alternatives = list(opts[1:])
+        person.alternative_scores = scores[n][:k]
     return out
 
 
@@ -130,7 +140,13 @@ def complete_frame(frame: PoseFrame, *, alternatives: int = 1, model: Optional["
     """
     validate_alternatives(alternatives)
     w, h = _check_canvas(frame.canvas_width, frame.canvas_height)
-    givens = [_given_mask(p, None) for p in frame.people]
+    if frame.people:
+        bodies = np.stack([np.asarray(p.body) for p in frame.people])
+        givens = bodies[:, :, 2] > 0
+        if not np.isfinite(np.where(givens[..., None], bodies, 0.0)).all():
+            raise SkelextError("a given body point has a non-finite coordinate or confidence; fix the pose data")
+    else:
+        givens = np.zeros((0, N_BODY), bool)
     rects = np.tile(np.array([[0.0, 0.0, w, h]]), (len(frame.people), 1))
     people = _complete_many(frame.people, givens, rects, alternatives, model)
     return PoseFrame(people=people, canvas_width=frame.canvas_width, canvas_height=frame.canvas_height,

@@ -66,25 +66,52 @@ def test_encoding_is_invariant_to_pixel_scale_and_shift():
     assert (pts[~vis] == 0).all() and (pts[vis][:, 2] == 1).all()
 
 
-def test_numpy_forward_matches_torch():
+def test_log_frame_size_tells_far_frames_from_near_ones():
+    mp = load_model().mean_pose
+    xy = (mp * 50 + 400)[None].repeat(3, 0)
+    vis = np.ones((3, 18), bool)
+    lo, hi = xy[0].min(0), xy[0].max(0)
+    near = np.r_[lo - 20, hi + 20]
+    far = np.r_[lo - 2000, hi + 2000]
+    farther = np.r_[lo - 8000, hi + 8000]
+    f = encode(xy, vis, np.stack([near, far, farther]), mp)[0]
+    v1 = encode(xy, vis, np.stack([near, far, farther]), mp, version=1)[0]
+    assert v1.shape == (3, 58) and f.shape == (3, N_FEATURES) and N_FEATURES == 60
+    np.testing.assert_array_equal(f[:, :58], v1)
+    # the clipped rectangle cannot tell the two far frames apart; the log frame size can
+    assert (v1[1] == v1[2]).all()
+    assert f[0, 58] < f[1, 58] < f[2, 58] and f[0, 59] < f[1, 59] < f[2, 59]
+    np.testing.assert_allclose(f[2, 58:] - f[1, 58:], np.log((hi - lo + 16000) / (hi - lo + 4000)), atol=1e-5)
+
+
+@pytest.mark.parametrize("layer", [dict(), dict(norm="layer", act="gelu", regression_head=True),
+                                   dict(norm="layer", act="relu", encoding_version=1)])
+def test_numpy_forward_matches_torch(layer):
     torch = pytest.importorskip("torch")
     from train.model import CompletionNet
 
-    config = ModelConfig(hidden=32, blocks=2, hypotheses=3)
+    config = ModelConfig(hidden=32, blocks=2, hypotheses=3, **layer)
     mean_pose = load_model().mean_pose
     net = CompletionNet(config, torch.from_numpy(mean_pose))
     weights = {k: v.detach().numpy() for k, v in net.state_dict().items()}
     model = CompletionModel(weights, config)
-    feats = np.random.default_rng(1).normal(0, 1, (7, N_FEATURES)).astype(np.float32)
-    m_np, s_np, l_np = model.forward(feats)
+    feats = np.random.default_rng(1).normal(0, 1, (7, config.n_features)).astype(np.float32)
+    m_np, s_np, l_np, t_np = model.forward_all(feats)
     with torch.no_grad():
-        m_t, s_t, l_t = net(torch.from_numpy(feats))
+        m_t, s_t, l_t, t_t = net(torch.from_numpy(feats))
     np.testing.assert_allclose(m_np, m_t.numpy(), atol=1e-4)
     np.testing.assert_allclose(s_np, s_t.numpy(), atol=1e-4)
     np.testing.assert_allclose(l_np, l_t.numpy(), atol=1e-4)
+    assert (t_np is None) == (t_t is None) == (not config.regression_head)
+    if t_np is not None:
+        assert t_np.shape == (7, 18, 2)
+        np.testing.assert_allclose(t_np, t_t.numpy(), atol=1e-4)
     # small batches take a matrix-vector path per row: same numbers
     for n in (0, 1, 2):
-        for small, big in zip(model.forward(feats[:n]), (m_np, s_np, l_np)):
+        for small, big in zip(model.forward_all(feats[:n]), (m_np, s_np, l_np, t_np)):
+            if big is None:
+                assert small is None
+                continue
             assert small.shape == (n,) + big.shape[1:]
             np.testing.assert_allclose(small, big[:n], atol=1e-5)
 
@@ -138,6 +165,46 @@ def test_shipped_model_is_small_and_current():
     model = load_model()
     assert model.config.encoding_version == ENCODING_VERSION
     assert model.mean_pose.shape == (18, 2)
+
+
+def test_version_1_files_still_load_and_predict():
+    """The v1.1 model (kept for the report's comparison) reads its 58-feature encoding."""
+    path = os.path.join(os.path.dirname(DEFAULT_MODEL_PATH), "..", "train", "reference",
+                        "skelext_completion_v1_1.safetensors")
+    model = load_model(path)
+    assert model.config.encoding_version == 1 and model.config.n_features == 58
+    assert not model.config.regression_head and model.config.mirror
+    xy = (model.mean_pose * 80 + 300)[None]
+    vis = np.zeros((1, 18), bool)
+    vis[0, :8] = True
+    pred = model.predict(xy, vis, np.array([[0.0, 0.0, 600.0, 400.0]]))
+    assert pred.top_px is None and pred.means_px.shape == (1, 2 * model.config.hypotheses, 18, 2)
+    assert np.isfinite(pred.means_px).all()
+
+
+def test_rank_completions_puts_the_regression_completion_first():
+    from lib_skelext.completion_model import Prediction, rank_completions
+
+    base = np.zeros((18, 2))
+    means = np.stack([base, base + 0.05, base + 3.0, base + 6.0])[None]
+    probs = np.array([[0.4, 0.1, 0.3, 0.2]])
+    top = (base + 0.1)[None] * 10.0  # near the first pair: it replaces that group
+    pred = Prediction(means * 10.0, np.full((1, 4, 18), 0.2), probs, np.array([10.0]), np.array([True]), top)
+    missing = np.zeros((1, 18), bool)
+    missing[0, 9:14] = True
+    out = rank_completions(pred, missing, 3)
+    np.testing.assert_allclose(out.options_px[0, 0], top[0])
+    np.testing.assert_allclose(out.scores[0], [0.5, 0.3, 0.2])
+    # a regression completion near a less likely group takes the best group's place and absorbs the near one
+    top2 = (base + 3.05)[None] * 10.0
+    out2 = rank_completions(pred._replace(top_px=top2), missing, 3)
+    np.testing.assert_allclose(out2.options_px[0, 0], top2[0])
+    np.testing.assert_allclose(out2.scores[0], [0.8, 0.2, 0.0])
+    np.testing.assert_allclose(out2.options_px[0, 1], (base + 6.0) * 10.0)
+    assert (np.diff(out2.scores[0]) <= 0).all()
+    one = rank_completions(pred, missing, 1)
+    np.testing.assert_allclose(one.options_px[0, 0], top[0])
+    np.testing.assert_allclose(one.confidence, out.confidence)
 
 
 def test_rank_completions_groups_near_duplicates_and_sorts():

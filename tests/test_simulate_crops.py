@@ -80,3 +80,61 @@ def test_training_sample_with_framings_and_no_occluders():
     assert cut_through.mean() > 0.9
     s2 = training_sample(xy, label, np.random.default_rng(3), hide_share=1.0)
     assert (s2.visible.sum(1) < s.visible.sum(1)).mean() > 0.5
+
+
+def test_anywhere_edges_lie_between_the_last_visible_and_the_first_cut_point():
+    from train.simulate_crops import ANYWHERE_KINDS, anywhere_frames
+
+    xy, label = _people(3000)
+    rng = np.random.default_rng(4)
+    kind = rng.integers(0, len(ANYWHERE_KINDS), len(xy))
+    rect, hide = anywhere_frames(xy, label, rng, kind)
+    x, y = xy[..., 0], xy[..., 1]
+    inside = (x >= rect[:, :1]) & (x < rect[:, 2:3]) & (y >= rect[:, 1:2]) & (y < rect[:, 3:4])
+    height = STANDING[:, 1].max() - STANDING[:, 1].min()
+    width = STANDING[:, 0].max() - STANDING[:, 0].min()
+    bottom, side, hidden = (kind == 0) | (kind == 3), (kind == 1) | (kind == 3), kind == 2
+    # a bottom cut removes points below it; its edge lies between the last kept and the first removed point
+    below = y >= rect[:, 3:4]
+    assert below[bottom].any(1).all() and not below[~bottom].any()
+    last = np.where(inside, y, -np.inf).max(1)
+    first = np.where(below, y, np.inf).min(1)
+    assert ((rect[bottom, 3] > last[bottom]) & (rect[bottom, 3] <= first[bottom])).all()
+    # ... at 20-90% of the body's height before the move; spread over the whole gap, not at one end
+    gap_pos = (rect[bottom, 3] - last[bottom]) / (first[bottom] - last[bottom])
+    assert 0.35 < gap_pos.mean() < 0.65 and gap_pos.min() < 0.1 and gap_pos.max() > 0.9
+    assert (first[bottom] - STANDING[:, 1].min() >= 0.2 * height - 1e-9).all()
+    # a side cut removes 15-40% of the width (before the move) from the left or the right
+    out_side = ((x < rect[:, :1]) | (x >= rect[:, 2:3])) & ~below  # (points below a bottom cut may lie anywhere)
+    assert out_side[side].any(1).all() and not out_side[~side].any()
+    right = rect[:, 2] < STANDING[:, 0].max()
+    assert 0.3 < right[side].mean() < 0.7
+    only = side & right & ~bottom
+    first_cut = np.where(out_side, x, np.inf).min(1)
+    assert (first_cut[only] >= STANDING[:, 0].max() - 0.4 * width - 1e-9).all()
+    assert (rect[only, 2] > np.where(inside, x, -np.inf).max(1)[only]).all()
+    # hidden: the whole body in the frame, 1-4 points hidden inside
+    assert inside[hidden].all() and (1 <= hide[hidden].sum(1)).all() and (hide[hidden].sum(1) <= 4).all()
+    assert not hide[~hidden].any()
+    # the free edges leave 2-65% of the visible part's size beyond it
+    vis = inside  # (hidden points count: they are inside the frame)
+    top_gap = np.where(vis, y, np.inf).min(1) - rect[:, 1]
+    vis_h = np.where(vis, y, -np.inf).max(1) - np.where(vis, y, np.inf).min(1)
+    vis_w = np.where(vis, x, -np.inf).max(1) - np.where(vis, x, np.inf).min(1)
+    size_h = np.maximum(vis_h, 0.3 * np.maximum(vis_h, vis_w))
+    assert ((top_gap >= 0.02 * size_h - 1e-6) & (top_gap <= 0.65 * size_h + 1e-6)).all()
+
+
+def test_training_sample_mixes_in_anywhere_frames():
+    xy, label = _people(3000)
+    plain = training_sample(xy, label, np.random.default_rng(5), framing_share=1.0, hide_share=0.0, drop_max=0.0)
+    mixed = training_sample(xy, label, np.random.default_rng(5), framing_share=1.0, hide_share=0.0, drop_max=0.0,
+                            anywhere_share=0.5)
+    # framings always cut the bottom; anywhere frames also cut only a side, or hide points inside the frame
+    def bottom_cut(s):
+        return (s.gt[..., 1] >= s.rect[:, 3:4]).any(1)
+    assert bottom_cut(plain).mean() > 0.9
+    assert 0.45 < bottom_cut(mixed).mean() < 0.85
+    inside = ((mixed.gt[..., 0] >= mixed.rect[:, :1]) & (mixed.gt[..., 0] < mixed.rect[:, 2:3])
+              & (mixed.gt[..., 1] >= mixed.rect[:, 1:2]) & (mixed.gt[..., 1] < mixed.rect[:, 3:4]))
+    assert (inside & ~mixed.visible).any(1).mean() > 0.05

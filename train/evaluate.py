@@ -1,5 +1,8 @@
 """Evaluate the shipped completion model on the held-out TEST split; write train/report/REPORT.md.
 
+``--split val --quick`` scores a model on the VALIDATION split only (the ablations of
+train/README.md), against v1.1 and the regression MLP, without the report.
+
 For each scenario (see ``simulate_crops.scenario_sample``) every method gets the
 same inputs: the visible points of a test person and the frame rectangle. Scores
 use only the points the scenario removed that the source labels: mean error in
@@ -24,6 +27,7 @@ from lib_skelext.pose import L_HIP, NECK, R_HIP
 from . import DEFAULT_ANCHORS_DIR, REPO_ROOT
 from .baselines import mean_pose_shift_scale, mean_pose_similarity, nearest_neighbour, seed_method
 from .prepare import PEOPLE_PATH, SOURCES, load_people
+from .regression_baseline import BASELINE_PATH, regression_method
 from .simulate_crops import SCENARIOS, Sample, scenario_sample
 
 logger = logging.getLogger(__name__)
@@ -31,9 +35,18 @@ REPORT_DIR = os.path.join(REPO_ROOT, "train", "report")
 BODY_LIMBS = ((1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10), (1, 11), (11, 12), (12, 13))
 SIMPLE = ("mean pose (scale+shift)", "mean pose (similarity)", "nearest neighbour")
 SEEDS = ("seed v7", "seed v8")
-OURS = "skelext"
-#: Target ratios from issue #6.
+OURS = "skelext v2"
+#: The previous shipped model (v1.1), kept in the repository for this comparison only.
+V1 = "skelext v1.1"
+V1_PATH = os.path.join(REPO_ROOT, "train", "reference", "skelext_completion_v1_1.safetensors")
+#: The outside cross-check of issue #16, rebuilt and trained here (``train.regression_baseline``).
+REGRESSION = "regression MLP (10 min)"
+#: Methods with ranked completions (best-of-3, calibration).
+RANKED = (OURS, V1)
+#: Target ratios from issue #6 (seed, simple baselines) and issue #16 (v1.1 / regression MLP, best-of-3).
 SEED_RATIO, BASELINE_RATIO, PLAUSIBLE_TARGET = 0.5, 0.8, 0.99
+PEER_RATIO, BEST_OF_RATIO = 0.85, 0.9
+SPEED_BATCHED, SPEED_SINGLE_MS = 20000, 1.0
 #: The report's oracle figure: error of the best of the first BEST_OF ranked completions.
 BEST_OF = 3
 #: Scenarios cutting at a body height: evaluated on upright people only.
@@ -60,7 +73,7 @@ def plausible(xy: np.ndarray, ranges: np.ndarray) -> np.ndarray:
 
 
 def ours_method(model: CompletionModel, store: Dict[str, np.ndarray]):
-    """Top hypothesis of the model; also keeps best-of-K error inputs and confidences in ``store``."""
+    """First completion of the model; also keeps best-of-K error inputs and confidences in ``store``."""
     def run(inp, vis, rect):
         ranked = rank_completions(model.predict(inp, vis, rect), ~vis, BEST_OF, calibration=model.calibration)
         store["all_px"], store["scores"], store["conf"] = ranked.options_px, ranked.scores, ranked.confidence
@@ -75,10 +88,10 @@ def upright(xy: np.ndarray) -> np.ndarray:
     return mid[:, 1] - xy[:, NECK, 1] >= 0.5 * torso
 
 
-def test_people(data: Dict[str, np.ndarray], source: Optional[str] = None) -> np.ndarray:
-    """Indices of test-split people with neck and both hips labelled (torso defined)."""
+def test_people(data: Dict[str, np.ndarray], source: Optional[str] = None, split: int = 2) -> np.ndarray:
+    """Indices of test-split (or ``split``: 1 validation) people with neck and both hips labelled (torso defined)."""
     lab = data["label"]
-    ok = (data["split"] == 2) & lab[:, NECK] & lab[:, R_HIP] & lab[:, L_HIP] & (lab.sum(1) >= 4)
+    ok = (data["split"] == split) & lab[:, NECK] & lab[:, R_HIP] & lab[:, L_HIP] & (lab.sum(1) >= 4)
     xy = data["xy"].astype(np.float64)
     torso = np.linalg.norm(xy[:, NECK] - (xy[:, R_HIP] + xy[:, L_HIP]) / 2, axis=1)
     ok &= torso > 1.0
@@ -99,29 +112,41 @@ def score(pred: np.ndarray, s: Sample, ranges: np.ndarray) -> Dict[str, float]:
 
 def evaluate(model_path: str = DEFAULT_MODEL_PATH, anchors_dir: str = DEFAULT_ANCHORS_DIR,
              people_path: str = PEOPLE_PATH, out_dir: str = REPORT_DIR, seed: int = 7,
-             max_people: Optional[int] = None, plots: bool = True) -> Dict:
+             max_people: Optional[int] = None, plots: bool = True, split: str = "test", quick: bool = False,
+             reference_path: str = V1_PATH, baseline_path: str = BASELINE_PATH) -> Dict:
+    """Score every method on every scenario; write metrics.json and REPORT.md (not with quick).
+
+    split: "test" (the report) or "val" (model selection); quick: only the models
+    (v2, v1.1, regression MLP), no seeds, simple baselines, speed or files.
+    """
     data = load_people(people_path)
     xy, label = data["xy"].astype(np.float64), data["label"]
     train_idx = np.nonzero(data["split"] == 0)[0]
+    split_id = {"test": 2, "val": 1}[split]
     model = load_model(model_path)
     ranges = limb_ranges(xy[train_idx], label[train_idx])
-    store: Dict[str, np.ndarray] = {}
-    methods = {OURS: ours_method(model, store)}
-    methods[SIMPLE[0]] = mean_pose_shift_scale(model.mean_pose)
-    methods[SIMPLE[1]] = mean_pose_similarity(model.mean_pose)
-    methods[SIMPLE[2]] = nearest_neighbour(xy[train_idx], label[train_idx], model.mean_pose)
+    stores: Dict[str, Dict[str, np.ndarray]] = {OURS: {}, V1: {}}
+    methods = {OURS: ours_method(model, stores[OURS])}
+    if reference_path and os.path.isfile(reference_path):
+        methods[V1] = ours_method(load_model(reference_path), stores[V1])
+    if baseline_path and os.path.isfile(baseline_path):
+        methods[REGRESSION] = regression_method(baseline_path)
     seed_stats = {}
-    if anchors_dir and os.path.isfile(os.path.join(anchors_dir, "seed_model.py")):
-        for name, f in zip(SEEDS, ("seed_model.npz", "seed_model_v8.npz")):
-            methods[name], seed_stats[name] = seed_method(anchors_dir, f)
-    else:
-        logger.warning("no seed model at %s: seed columns left out", anchors_dir)
+    if not quick:
+        methods[SIMPLE[0]] = mean_pose_shift_scale(model.mean_pose)
+        methods[SIMPLE[1]] = mean_pose_similarity(model.mean_pose)
+        methods[SIMPLE[2]] = nearest_neighbour(xy[train_idx], label[train_idx], model.mean_pose)
+        if anchors_dir and os.path.isfile(os.path.join(anchors_dir, "seed_model.py")):
+            for name, f in zip(SEEDS, ("seed_model.npz", "seed_model_v8.npz")):
+                methods[name], seed_stats[name] = seed_method(anchors_dir, f)
+        else:
+            logger.warning("no seed model at %s: seed columns left out", anchors_dir)
 
-    results: Dict[str, Dict] = {"all": {}, "coco": {}}
+    results: Dict[str, Dict] = {"all": {}, "coco": {}, "split": split}
     extras: Dict[str, Dict] = {}
     examples = {}
-    for subset in ("all", "coco"):
-        idx = test_people(data, None if subset == "all" else "coco")
+    for subset in (("all",) if quick else ("all", "coco")):
+        idx = test_people(data, None if subset == "all" else "coco", split_id)
         if max_people:
             idx = idx[:max_people]
         for sc in SCENARIOS:
@@ -141,28 +166,35 @@ def evaluate(model_path: str = DEFAULT_MODEL_PATH, anchors_dir: str = DEFAULT_AN
                     row[name]["err_neck_given"] = score(pred[cov], Sample(*(a[cov] for a in s)), ranges)["err"]
                 if name in seed_stats:
                     row[name]["coverage"] = seed_stats[name]["ran"] / max(1, len(s.gt))
-                if name == OURS:
+                if name in RANKED:
+                    store = stores[name]
                     target = s.label & ~s.visible
                     torso = np.linalg.norm(s.gt[:, NECK] - (s.gt[:, R_HIP] + s.gt[:, L_HIP]) / 2, axis=1)
                     errk = np.linalg.norm(store["all_px"] - s.gt[:, None], axis=-1) / torso[:, None, None]
                     per_hyp = (errk * target[:, None]).sum(-1) / np.maximum(target.sum(1), 1)[:, None]
                     per_hyp[store["scores"] <= 0] = np.inf
                     row[name]["best_of_k_err"] = float((errk[np.arange(len(s.gt)), per_hyp.argmin(1)])[target].mean())
-                    conf = store["conf"][target]
-                    hit = (errk[:, 0][target] < 0.5)
-                    extras.setdefault(subset, {})[sc] = {"conf": conf, "hit": hit}
-                    if subset == "all":
-                        examples[sc] = (s, pred)
+                    if name == OURS:
+                        conf = store["conf"][target]
+                        hit = (errk[:, 0][target] < 0.5)
+                        extras.setdefault(subset, {})[sc] = {"conf": conf, "hit": hit}
+                        if subset == "all":
+                            examples[sc] = (s, pred)
             results[subset][sc] = row
             logger.info("%s/%s: %s", subset, sc, {k: round(v["err"], 3) for k, v in row.items()})
+    if quick:
+        return results
     results["seed_fallback"] = ("the seed needs the neck; without it every missing point is placed at the "
                                 "centroid of the visible points (coverage = share of people with a neck)")
     gt_plaus = plausible(xy[test_people(data)], ranges).mean()
     results["gt_test_plausible"] = float(gt_plaus)
+    if REGRESSION in methods:
+        results["regression_minutes"] = methods[REGRESSION].minutes
     results["speed"] = measure_speed(model)
     results["model_bytes"] = os.path.getsize(model.path) if model.path else 0
     results["train_summary"] = model_metadata(model.path).get("train_summary", {})
-    results["model_parameters"] = int(sum(v.size for k, v in model.w.items() if k not in ("mean_pose", "calibration")))
+    results["model_parameters"] = int(sum(v.size for k, v in model.w.items()
+                                          if k not in ("mean_pose", "calibration") and not k.startswith("heads")))
     conf = np.concatenate([v["conf"] for v in extras["all"].values()])
     hit = np.concatenate([v["hit"] for v in extras["all"].values()])
     results["calibration"] = calibration_table(conf, hit)
@@ -204,9 +236,10 @@ def calibration_table(conf: np.ndarray, hit: np.ndarray) -> List[Dict[str, float
 
 
 def measure_speed(model: CompletionModel) -> Dict[str, float]:
-    """people/s for a batch of 4096 and ms for one person through complete_person (median of runs)."""
-    from lib_skelext.complete import complete_person
-    from lib_skelext.pose import Person
+    """people/s for a batch of 4096 through ``complete_frame`` (Person objects in and out) and through
+    ``model.predict``, and ms for one person through ``complete_person`` (medians of runs)."""
+    from lib_skelext.complete import complete_frame, complete_person
+    from lib_skelext.pose import Person, PoseFrame
 
     rng = np.random.default_rng(0)
     n = 4096
@@ -214,21 +247,24 @@ def measure_speed(model: CompletionModel) -> Dict[str, float]:
     vis = rng.random((n, 18)) < 0.6
     vis[:, :2] = True
     rect = np.tile([0.0, 0.0, 600.0, 600.0], (n, 1))
-    model.predict(xy, vis, rect)
-    times = []
-    for _ in range(5):
-        t = time.perf_counter()
-        model.predict(xy, vis, rect)
-        times.append(time.perf_counter() - t)
-    body = np.concatenate([xy[0], vis[0, :, None].astype(float)], 1)
-    person = Person(body=body)
-    complete_person(person, 600, 600, model=model)
-    one = []
-    for _ in range(200):
-        t = time.perf_counter()
-        complete_person(person, 600, 600, model=model)
-        one.append(time.perf_counter() - t)
-    return {"batched_people_per_s": n / float(np.median(times)), "single_person_ms": 1000 * float(np.median(one))}
+
+    def median_time(fn, repeats):
+        fn()
+        ts = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t)
+        return float(np.median(ts))
+
+    t_predict = median_time(lambda: model.predict(xy, vis, rect), 5)
+    people = [Person(body=np.concatenate([xy[i], vis[i, :, None].astype(float)], 1)) for i in range(n)]
+    frame = PoseFrame(people=people, canvas_width=600, canvas_height=600)
+    t_frame = median_time(lambda: complete_frame(frame, model=model), 5)
+    person = people[0]
+    t_one = median_time(lambda: complete_person(person, 600, 600, model=model), 200)
+    return {"batched_people_per_s": n / t_frame, "predict_people_per_s": n / t_predict,
+            "single_person_ms": 1000 * t_one}
 
 
 def make_plots(results: Dict, examples: Dict, conf: np.ndarray, hit: np.ndarray, out_dir: str) -> None:
@@ -296,6 +332,25 @@ def make_plots(results: Dict, examples: Dict, conf: np.ndarray, hit: np.ndarray,
 
 
 def target_check(results: Dict) -> List[str]:
+    """Issue #16 target rows: v2 vs the better of v1.1 and the regression MLP, and best-of-3 vs top-1."""
+    lines = []
+    for subset in ("all", "coco"):
+        for sc in SCENARIOS:
+            row = results[subset][sc]
+            ours = row[OURS]["err"]
+            peers = {n: row[n]["err"] for n in (V1, REGRESSION) if n in row}
+            best_peer = min(peers.values()) if peers else float("nan")
+            which = min(peers, key=peers.get) if peers else "-"
+            b3 = row[OURS]["best_of_k_err"]
+            lines.append(f"| {subset} | {sc} | {ours:.3f} | {peers.get(V1, float('nan')):.3f} | "
+                         f"{peers.get(REGRESSION, float('nan')):.3f} | {which} | {ours / best_peer:.2f} "
+                         f"{'yes' if ours <= PEER_RATIO * best_peer else 'NO'} | {b3:.3f} | {b3 / ours:.2f} "
+                         f"{'yes' if b3 <= BEST_OF_RATIO * ours else 'NO'} |")
+    return lines
+
+
+def seed_check(results: Dict) -> List[str]:
+    """Issue #6 target rows (kept): v2 vs the best seed and the best simple baseline."""
     lines = []
     for subset in ("all", "coco"):
         for sc in SCENARIOS:
@@ -306,11 +361,8 @@ def target_check(results: Dict) -> List[str]:
             best_seed = min(seeds) if seeds else float("nan")
             ok_seed = ours <= SEED_RATIO * best_seed if seeds else None
             ok_base = ours <= BASELINE_RATIO * best_simple
-            cov = [row[n].get("err_neck_given", float("nan")) for n in SEEDS if n in row]
-            ours_cov = row[OURS].get("err_neck_given", float("nan"))
-            cov_txt = f"{ours_cov:.3f} vs {min(cov):.3f} ({ours_cov / min(cov):.2f})" if cov else "-"
             lines.append(f"| {subset} | {sc} | {ours:.3f} | {best_seed:.3f} | {ours / best_seed:.2f} "
-                         f"{'yes' if ok_seed else 'NO'} | {cov_txt} | {best_simple:.3f} | {ours / best_simple:.2f} "
+                         f"{'yes' if ok_seed else 'NO'} | {best_simple:.3f} | {ours / best_simple:.2f} "
                          f"{'yes' if ok_base else 'NO'} |")
     return lines
 
@@ -324,11 +376,15 @@ def write_report(results: Dict, out_dir: str) -> None:
          "(canvas = frame). Errors are over the removed points that the source labels, in torso lengths "
          "(ground-truth neck -> mid-hip). The height cuts (head_shoulders .. any_height) use upright people "
          "only (neck at least 0.5 torso above the mid-hip); the other scenarios use every test person with a "
-         "labelled neck and hips. Training frames upright people like photos most of the time (bottom edge near the "
-         "shoulders, chest, waist, thighs, knees or shins, in windows wider than the four named cuts here; "
-         "`FRAMINGS` in `train/simulate_crops.py`), so `any_height`, a cut at a uniformly random height, shows how "
-         "the model does on frames that follow no framing habit. skelext pools each person with its mirror image "
-         "(see the model card).", ""]
+         "labelled neck and hips. `any_height` cuts at a uniformly random height; `bottom_anywhere`, "
+         "`side_anywhere` and `two_edges` (issue #16) cut 20-90% of the body's height, 15-40% of its width, or both, "
+         "with the cut edge anywhere between the last visible and the first cut point and the other edges 2-65% "
+         "of the visible part's size beyond it (`anywhere_frames` in `train/simulate_crops.py`).", "",
+         f"Columns: `{OURS}` is the shipped model (first completion); `{V1}` the previous one "
+         "(`train/reference/`, comparison only); `" + REGRESSION + "` the plain regression MLP of issue #16, "
+         "rebuilt and trained here on the train split only (`python -m train.regression_baseline`, "
+         f"{results.get('regression_minutes', float('nan')):.1f} min); then the mean-pose fits, nearest neighbour "
+         "and the seed models (comparison only).", ""]
     for subset, title in (("all", "All test people (MPII + LSPET + COCO)"), ("coco", "COCO test people only")):
         for metric, mname in (("err", "mean error (torso lengths, lower is better)"),
                               ("pck", "PCK @ 0.5 torso (higher is better)"),
@@ -347,29 +403,44 @@ def write_report(results: Dict, out_dir: str) -> None:
                     vals.append(f"**{txt}**" if n == OURS else txt)
                 L.append(f"| {sc} | {o['people']} | {o['points']} | " + " | ".join(vals) + " |")
             L.append("")
-        L += [f"Error of the best of the first {BEST_OF} ranked completions ({subset}; what `--alternatives {BEST_OF}` offers): "
-              + ", ".join(f"{sc} {results[subset][sc][OURS]['best_of_k_err']:.3f}" for sc in SCENARIOS), ""]
+        L += [f"Error of the best of the first {BEST_OF} ranked completions ({subset}; what `--alternatives {BEST_OF}` "
+              "offers), " + " and ".join(n for n in RANKED if n in names) + ":", "",
+              "| scenario | " + " | ".join(f"{n} top-1 | {n} best of {BEST_OF}" for n in RANKED if n in names) + " |",
+              "|---|" + "---|---|" * len([n for n in RANKED if n in names])]
+        for sc in SCENARIOS:
+            row = results[subset][sc]
+            L.append(f"| {sc} | " + " | ".join(f"{row[n]['err']:.3f} | {row[n]['best_of_k_err']:.3f}"
+                                               for n in RANKED if n in names) + " |")
+        L.append("")
     L += ["Seed coverage: " + results["seed_fallback"] + ".", "",
           f"Ground-truth test bodies that pass the plausibility check: {100 * results['gt_test_plausible']:.1f}%.", "",
           "![mean error](error.png)", "", "![PCK](pck.png)", "",
-          "## Targets (issue #6)", "",
-          "Best seed = the lower of v7 and v8 per scenario; best simple baseline = the lowest of the two mean-pose "
-          "fits and the nearest neighbour. The 'neck given' column compares skelext and the best seed only on "
-          "people whose neck is visible (where the seed runs without the fallback).", "",
-          "| subset | scenario | skelext err | best seed err | ratio (<= 0.5) | neck given: skelext vs seed (ratio) "
-          "| best simple baseline err | ratio (<= 0.8) |",
-          "|---|---|---|---|---|---|---|---|"]
+          "## Targets (issue #16)", "",
+          f"v2's error against the better of v1.1 and the regression MLP (target: ratio <= {PEER_RATIO}) and the "
+          f"best of its first {BEST_OF} completions against its first (target: ratio <= {BEST_OF_RATIO}).", "",
+          f"| subset | scenario | v2 err | v1.1 err | regression MLP err | better peer | ratio (<= {PEER_RATIO}) "
+          f"| v2 best of {BEST_OF} | ratio (<= {BEST_OF_RATIO}) |",
+          "|---|---|---|---|---|---|---|---|---|"]
     L += target_check(results)
     sp = results["speed"]
     plaus = min(results[s][sc][OURS]["plausible"] for s in ("all", "coco") for sc in SCENARIOS)
     L += ["", f"- Plausibility (lowest over scenarios): {100 * plaus:.1f}% (target >= 99%).",
           f"- Model file: {results['model_bytes'] / 1e6:.2f} MB, {results['model_parameters']:,} parameters (target < 5 MB).",
           f"- Speed (numpy, this machine, 2 CPU threads shared): {sp['batched_people_per_s']:,.0f} people/s batched "
-          f"(target >= 10,000), {sp['single_person_ms']:.3f} ms for one person through `complete_person` (target < 1 ms).",
+          f"through `complete_frame` (target >= {SPEED_BATCHED:,}; `model.predict` alone "
+          f"{sp['predict_people_per_s']:,.0f}), {sp['single_person_ms']:.3f} ms for one person through "
+          f"`complete_person` (target < {SPEED_SINGLE_MS:g} ms).",
           f"- Training: {results['train_summary'].get('steps', '?')} steps in "
           f"{results['train_summary'].get('train_minutes', float('nan')):.1f} min (1 torch thread, shared 2-core machine).",
-          "", "## Confidence calibration", "",
-          "Completed-point confidence vs. the observed share within 0.5 torso (all scenarios, all test people).", "",
+          "", "## Targets of issue #6 (kept)", "",
+          "Best seed = the lower of v7 and v8 per scenario; best simple baseline = the lowest of the two mean-pose "
+          "fits and the nearest neighbour.", "",
+          "| subset | scenario | v2 err | best seed err | ratio (<= 0.5) | best simple baseline err | ratio (<= 0.8) |",
+          "|---|---|---|---|---|---|---|"]
+    L += seed_check(results)
+    L += ["", "## Confidence calibration", "",
+          "Completed-point confidence of v2's first completion vs. the observed share within 0.5 torso "
+          "(all scenarios, all test people).", "",
           "| confidence bin | points | mean confidence | share within 0.5 torso |", "|---|---|---|---|"]
     for c in results["calibration"]:
         L.append(f"| {c['lo']:.1f}-{c['hi']:.1f} | {c['n']} | {c['mean_conf']:.2f} | {c['hit_rate']:.2f} |")
@@ -385,9 +456,34 @@ def main(argv: List[str] | None = None) -> int:
     ap.add_argument("--anchors", default=DEFAULT_ANCHORS_DIR, help="seed model folder (comparison only)")
     ap.add_argument("--out", default=REPORT_DIR)
     ap.add_argument("--max-people", type=int, default=None)
+    ap.add_argument("--split", choices=("test", "val"), default="test")
+    ap.add_argument("--reference", default=V1_PATH, help="v1.1 model file ('' leaves the column out)")
+    ap.add_argument("--baseline", default=BASELINE_PATH, help="regression MLP weights ('' leaves the column out)")
+    ap.add_argument("--quick", action="store_true", help="models only (v2, v1.1, regression MLP), no report files")
+    ap.add_argument("--mirror", choices=("file", "on", "off"), default="file",
+                    help="pool the mirror image: as the model file says (default), or force it on/off")
+    ap.add_argument("--json", default=None, help="also write the results (quick: the only output) to this file")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    evaluate(args.model, args.anchors, out_dir=args.out, max_people=args.max_people)
+    if args.split == "val" and not args.quick:
+        ap.error("the report is on the test split; use --split val with --quick")
+    if args.mirror != "file":
+        from dataclasses import replace
+
+        model = load_model(args.model)
+        model.config = replace(model.config, mirror=args.mirror == "on")
+    res = evaluate(args.model, args.anchors, out_dir=args.out, max_people=args.max_people, split=args.split,
+                   quick=args.quick, reference_path=args.reference, baseline_path=args.baseline)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(res, f, indent=1, sort_keys=True)
+    if args.quick:
+        names = list(res["all"][SCENARIOS[0]])
+        print("| scenario | " + " | ".join(names) + " |")
+        for sc in SCENARIOS + ("mean",):
+            vals = [np.mean([res["all"][s][n]["err"] for s in SCENARIOS]) if sc == "mean" else res["all"][sc][n]["err"]
+                    for n in names]
+            print(f"| {sc} | " + " | ".join(f"{v:.3f}" for v in vals) + " |")
     return 0
 
 

@@ -218,7 +218,7 @@ def anywhere_frames(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator,
     """Frames that follow no framing habit: the cut edge anywhere between the last visible and the first cut point.
 
     kind (B,) int index into ``ANYWHERE_KINDS``: "bottom" cuts at 20-90% of the body's
-    height, "side" cuts 15-40% of its width off the left or right, "hidden" keeps the
+    height, "side" cuts 15-40% of its width (of what a bottom cut keeps) off the left or right, "hidden" keeps the
     whole body in the frame and hides 1-4 points inside it, "two_edges" does a bottom
     and a side cut at once. Each cut edge is then moved to a uniform place between the
     last point it keeps and the first point it removes (so the edge says little about
@@ -235,9 +235,11 @@ def anywhere_frames(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator,
     cut_y = np.where(bottom, box[:, 1] + rng.uniform(0.2, 0.9, b) * h, np.inf)
     cut_y = np.where(bottom, _edge_between(xy[..., 1], label, cut_y, rng, True), cut_y)
     frac = rng.uniform(0.15, 0.4, b)
-    cut_r = np.where(side & right, box[:, 2] - frac * w, np.inf)
-    cut_l = np.where(side & ~right, box[:, 0] + frac * w, -np.inf)
     inside_y = label & (xy[..., 1] < cut_y[:, None])  # the side cut is placed among the points the bottom keeps
+    kept = _bbox(xy, inside_y)
+    kw = kept[:, 2] - kept[:, 0]
+    cut_r = np.where(side & right, kept[:, 2] - frac * kw, np.inf)
+    cut_l = np.where(side & ~right, kept[:, 0] + frac * kw, -np.inf)
     cut_r = np.where(side & right, _edge_between(xy[..., 0], inside_y, cut_r, rng, True), cut_r)
     cut_l = np.where(side & ~right, _edge_between(xy[..., 0], inside_y, cut_l, rng, False), cut_l)
     vis = inside_y & (xy[..., 0] < cut_r[:, None]) & (xy[..., 0] >= cut_l[:, None])
