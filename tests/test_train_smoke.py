@@ -41,12 +41,31 @@ def test_prepare_train_export_predict(tmp_path):
     for sc in SCENARIOS:
         assert scenario_sample(data["xy"][idx], data["label"][idx], sc, rng).gt.shape == (256, 18, 2)
 
+    assert set(SCENARIOS) >= {"bottom_anywhere", "side_anywhere", "two_edges"}
+
     ckpt = str(tmp_path / "ckpt.pt")
     cfg = TrainConfig(steps=30, batch=64, val_size=128, val_every=15, hidden=32, blocks=1, hypotheses=3)
     summary = train(cfg, people_path=people, ckpt_path=ckpt, max_people=2000, progress=False)
-    assert np.isfinite(summary["best_val_nll"])
+    assert np.isfinite(summary["best_val_nll"]) and np.isfinite(summary["best_val_top1_err"])
     out = export(ckpt, str(tmp_path / "m.safetensors"), people)
     model = load_model(out)
-    assert model.config.hypotheses == 3
+    assert model.config.hypotheses == 3 and model.config.regression_head and model.config.norm == "layer"
     pred = model.predict(s.inp, s.visible, s.rect)
-    assert np.isfinite(pred.means_px).all()
+    assert np.isfinite(pred.means_px).all() and pred.top_px.shape == (256, 18, 2) and np.isfinite(pred.top_px).all()
+
+
+def test_regression_baseline_trains_and_keeps_visible_points(tmp_path):
+    pytest.importorskip("torch")
+    from train.prepare import load_people, prepare
+    from train.regression_baseline import regression_method, train_baseline
+    from train.simulate_crops import scenario_sample
+
+    people = prepare(out_path=str(tmp_path / "people.npz"))
+    out = str(tmp_path / "rb.npz")
+    train_baseline(out, people, steps=5, max_people=500)
+    data = load_people(people)
+    idx = np.nonzero((data["split"] == 2) & data["label"][:, [1, 8, 11]].all(1))[0][:64]
+    s = scenario_sample(data["xy"][idx], data["label"][idx], "two_edges", np.random.default_rng(0))
+    pred = regression_method(out)(s.inp, s.visible, s.rect)
+    assert pred.shape == (64, 18, 2) and np.isfinite(pred).all()
+    assert (pred[s.visible] == s.inp[s.visible]).all()

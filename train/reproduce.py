@@ -1,7 +1,10 @@
 """One command: prepare data, train, export ``models/*.safetensors``, evaluate, write the model card.
 
-    .venv/bin/python -m train.reproduce            # full run (about 15-25 min on 2 CPU cores)
-    .venv/bin/python -m train.reproduce --steps 300 # quick check of the pipeline
+    .venv/bin/python -m train.reproduce            # full run (about 26 + 10 min on 2 CPU cores)
+    .venv/bin/python -m train.reproduce --steps 300 --baseline-steps 100  # quick check of the pipeline
+
+The regression MLP of issue #16 (a comparison column of the report, never shipped) is
+trained too unless ``train/cache/regression_baseline.npz`` exists already (``--retrain-baseline``).
 """
 from __future__ import annotations
 
@@ -16,9 +19,10 @@ from typing import Dict, List
 from lib_skelext.completion_model import DEFAULT_MODEL_PATH, ENCODING_VERSION, load_model
 
 from . import DEFAULT_ANCHORS_DIR, DEFAULT_DATA_DIR, REPO_ROOT
-from .evaluate import OURS, REPORT_DIR, SCENARIOS, SEEDS, SIMPLE, evaluate
+from .evaluate import OURS, REGRESSION, REPORT_DIR, SCENARIOS, SEEDS, SIMPLE, V1, evaluate
 from .export import export
 from .prepare import prepare
+from .regression_baseline import BASELINE_PATH, STEPS as BASELINE_STEPS, train_baseline
 from .train import TrainConfig, train
 
 logger = logging.getLogger(__name__)
@@ -36,18 +40,22 @@ def write_model_card(results: Dict, summary: Dict, cfg: TrainConfig, model_path:
          f"- Encoding version: **{ENCODING_VERSION}** (stored in the file metadata with the architecture config).",
          "- Input: the given body points and the visible canvas rectangle, normalised by fitting a mean pose "
          "(stored in the file as `mean_pose`) to the given points by scale + translation (no rotation). "
-         "58 features: 18 x (x, y, visible) + rectangle (x0, y0, x1, y1).",
-         f"- Architecture: residual MLP, hidden {c.hidden}, {c.blocks} residual blocks (2 linear layers each, ReLU), "
-         f"mixture density head with K = {c.hypotheses} hypotheses (18 points x 2 means, 18 isotropic log sigmas, "
-         "1 mixture logit each). "
+         f"{c.n_features} features: 18 x (x, y, visible) + rectangle (x0, y0, x1, y1) + log of the frame's width "
+         "and height in those units (tells a small person on a big canvas from a tight frame).",
+         f"- Architecture: residual MLP, hidden {c.hidden}, {c.blocks} pre-LayerNorm residual blocks (2 linear layers "
+         f"each, {c.act.upper()}), a final LayerNorm, then two heads: a mixture density head with K = {c.hypotheses} "
+         "hypotheses (18 points x 2 means, 18 isotropic log sigmas, 1 mixture logit each) and a regression head "
+         "(18 points) for the first completion. "
          f"{results['model_parameters']:,} parameters, float32 safetensors, {results['model_bytes'] / 1e6:.2f} MB.",
          "- Loss: mixture negative log-likelihood over the labelled points the model did not see, plus the "
-         f"Euclidean error of the most likely hypothesis (weight {cfg.top_weight}). Points a source does not label "
-         "are never penalised (per-point label masks).",
-         "- Inference pools each person with its mirror image (left and right swapped, one forward pass): "
-         f"2 x {c.hypotheses} hypotheses at half weight, so completion commutes with mirroring.",
-         "- Output: the hypotheses are grouped (near-duplicates averaged, weighted by probability) into ranked "
-         "completions; the best is the body, the others are `Person.alternatives`, scores are group probabilities.",
+         f"Euclidean error of the most likely hypothesis (weight {cfg.top_weight}), plus the Euclidean error of the "
+         f"regression head in torso lengths (weight {cfg.reg_weight}). Points a source does not label are never "
+         "penalised (per-point label masks).",
+         "- Output: the first completion is the regression head's; the mixture's hypotheses, grouped (near-duplicates "
+         "averaged, weighted by probability), give the ranked alternatives (`Person.alternatives`) and the scores; "
+         "the first completion takes the place of the most likely group and the score of every group near it. "
+         + ("Each person is pooled with its mirror image (one forward pass)." if c.mirror else
+            "No mirror pooling (it did not pay for its halved throughput; see train/README.md)."),
          "- Confidence: the mixture's probability mass within 0.5 torso of the returned point, mapped through an "
          "isotonic calibration fitted on validation people (stored in the file as `calibration`); see the "
          "calibration table in `train/report/REPORT.md`.", "",
@@ -68,21 +76,26 @@ def write_model_card(results: Dict, summary: Dict, cfg: TrainConfig, model_path:
          f"- {summary.get('train_people')} training people, with simulated frames: photo framings of upright "
          f"people ({100 * cfg.framing_share:.0f}%: bottom edge near the shoulders, chest, waist, thighs, knees or "
          "shins, each in a window wider than the evaluation's; `train/simulate_crops.py` FRAMINGS), otherwise random "
-         f"rectangles and side cuts; occluders inside the frame ({100 * cfg.hide_share:.0f}%), dropped and jittered "
-         "points, left/right flips, rotation, aspect and scale changes.", "",
+         f"rectangles and side cuts; occluders inside the frame ({100 * cfg.hide_share:.0f}%); then "
+         f"{100 * cfg.anywhere_share:.0f}% of all people instead get a frame that follows no habit (`anywhere_frames`: "
+         "a bottom cut, a side cut, 1-4 hidden points or two edges, the cut edge anywhere between the last visible "
+         "and the first cut point); dropped and jittered points, left/right flips, rotation, aspect and scale changes.",
+         "",
          "## Held-out results (test split, mean error of removed points in torso lengths; lower is better)", "",
-         "| scenario | skelext | " + " | ".join(SEEDS + SIMPLE) + " |", "|---|---" + "|---" * (len(SEEDS) + len(SIMPLE)) + "|"]
+         "| scenario | skelext v2 | v2 best of 3 | " + " | ".join((V1, REGRESSION) + SEEDS + SIMPLE) + " |",
+         "|---|---|---" + "|---" * (2 + len(SEEDS) + len(SIMPLE)) + "|"]
     for sc in SCENARIOS:
         row = results["all"][sc]
-        L.append(f"| {sc} | **{row[OURS]['err']:.3f}** | "
-                 + " | ".join(f"{row[n]['err']:.3f}" if n in row else "-" for n in SEEDS + SIMPLE) + " |")
+        L.append(f"| {sc} | **{row[OURS]['err']:.3f}** | {row[OURS]['best_of_k_err']:.3f} | "
+                 + " | ".join(f"{row[n]['err']:.3f}" if n in row else "-" for n in (V1, REGRESSION) + SEEDS + SIMPLE)
+                 + " |")
     sp = results["speed"]
     L += ["", "PCK@0.5 torso (skelext): " + ", ".join(f"{sc} {100 * results['all'][sc][OURS]['pck']:.0f}%"
                                                      for sc in SCENARIOS) + ".",
           f"Plausibility (limb ratios within the training range): lowest over scenarios "
           f"{100 * min(results['all'][sc][OURS]['plausible'] for sc in SCENARIOS):.1f}%.",
-          f"Speed (numpy, 2 CPU threads): {sp['batched_people_per_s']:,.0f} people/s batched, "
-          f"{sp['single_person_ms']:.2f} ms per single person.", "",
+          f"Speed (numpy, 2 CPU threads, shared machine): {sp['batched_people_per_s']:,.0f} people/s batched through "
+          f"`complete_frame`, {sp['single_person_ms']:.2f} ms per single person.", "",
           "Full tables, COCO-only results, plots and targets: `train/report/REPORT.md`.", "",
           "## Limits", "",
           "- Trained on 2D annotations of mostly upright people in everyday and sports photos; unusual poses and "
@@ -90,7 +103,8 @@ def write_model_card(results: Dict, summary: Dict, cfg: TrainConfig, model_path:
           "- Face points (nose, eyes, ears) are learned from about 1,000 COCO people only.",
           "- The model has learned photographers' framing habits: a bottom edge just below the hips or near the knees "
           "reads as a waist or knee shot, so the missing joints are put just beyond that edge. Frames that follow no "
-          "such habit are the `any_height` scenario of the report (cut at a uniformly random height).", ""]
+          "such habit are the `any_height`, `bottom_anywhere`, `side_anywhere` and `two_edges` scenarios of the report.",
+          ""]
     with open(path, "w") as f:
         f.write("\n".join(L))
 
@@ -101,12 +115,16 @@ def main(argv: List[str] | None = None) -> int:
     ap.add_argument("--anchors", default=DEFAULT_ANCHORS_DIR, help="seed model folder (comparison only)")
     ap.add_argument("--steps", type=int, default=TrainConfig.steps)
     ap.add_argument("--model", default=DEFAULT_MODEL_PATH)
+    ap.add_argument("--baseline-steps", type=int, default=BASELINE_STEPS)
+    ap.add_argument("--retrain-baseline", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     t0 = time.time()
     prepare(args.data)
     cfg = TrainConfig(steps=args.steps)
     summary = train(cfg)
+    if args.retrain_baseline or not os.path.isfile(BASELINE_PATH):
+        train_baseline(BASELINE_PATH, steps=args.baseline_steps)
     export(out_path=args.model)
     results = evaluate(args.model, args.anchors, out_dir=REPORT_DIR)
     write_model_card(results, summary, cfg, args.model)

@@ -1,0 +1,90 @@
+"""The ablations of issue #16: short training runs, one change at a time, scored on the VALIDATION split.
+
+    .venv/bin/python -m train.ablations --run      # trains, exports and scores every run (about 5 min each)
+    .venv/bin/python -m train.ablations            # prints the table of train/README.md from the stored results
+
+Each run is ``python -m train.train --steps 4000`` with the options below; its scores
+(``train.evaluate --split val --quick``) go to ``train/report/ablations/<name>.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+from typing import Dict, List
+
+import numpy as np
+
+from . import CACHE_DIR, REPO_ROOT
+from .simulate_crops import SCENARIOS
+
+OUT_DIR = os.path.join(REPO_ROOT, "train", "report", "ablations")
+STEPS = 4000
+_V1 = ["--encoding-version", "1", "--norm", "none", "--act", "relu", "--regression-head", "false",
+       "--anywhere-share", "0", "--torso-units", "false", "--mirror", "true"]
+#: name -> (what changes, train.train options, evaluate options)
+RUNS: Dict[str, tuple] = {
+    "A_v1recipe": ("v1.1 recipe (58 features, ReLU, mixture top-1, mirror pooled), 4k steps", _V1, []),
+    "B_anywhere": ("A + 30% anywhere frames (union of frame distributions)", _V1 + ["--anywhere-share", "0.3"], []),
+    "C_logframe": ("B + log frame size (encoding 2)", ["--norm", "none", "--act", "relu", "--regression-head", "false",
+                                                      "--anywhere-share", "0.3", "--torso-units", "false",
+                                                      "--mirror", "true"], []),
+    "D_lngelu": ("C + pre-LayerNorm blocks, GELU", ["--regression-head", "false", "--anywhere-share", "0.3",
+                                                    "--torso-units", "false", "--mirror", "true"], []),
+    "E_reghead": ("D + regression head for the first completion (Euclidean, torso units), no mirror pooling",
+                  ["--anywhere-share", "0.3"], []),
+    "E_reghead_mirror": ("E with mirror pooling at inference (same weights)", None, ["--mirror", "on"]),
+    "F_anywhere50": ("E with 50% anywhere frames", ["--anywhere-share", "0.5"], []),
+}
+
+
+def run(names: List[str]) -> None:
+    os.makedirs(OUT_DIR, exist_ok=True)
+    py = sys.executable
+    for name in names:
+        what, train_opts, eval_opts = RUNS[name]
+        model_name = name if train_opts is not None else name.rsplit("_", 1)[0]
+        ckpt = os.path.join(CACHE_DIR, "abl", model_name + ".pt")
+        model = os.path.join(CACHE_DIR, "abl", model_name + ".safetensors")
+        if train_opts is not None:
+            os.makedirs(os.path.dirname(ckpt), exist_ok=True)
+            subprocess.run([py, "-m", "train.train", "--steps", str(STEPS), "--ckpt", ckpt] + train_opts, check=True)
+            subprocess.run([py, "-m", "train.export", "--ckpt", ckpt, "-o", model], check=True)
+        subprocess.run([py, "-m", "train.evaluate", "--model", model, "--split", "val", "--quick", "--reference", "",
+                        "--baseline", "", "--json", os.path.join(OUT_DIR, name + ".json")] + eval_opts, check=True)
+
+
+def table() -> List[str]:
+    """Markdown rows: one per stored run (mean error of the removed points, torso lengths, validation split)."""
+    L = ["| run | change | " + " | ".join(SCENARIOS) + " | mean |", "|---|---" + "|---" * (len(SCENARIOS) + 1) + "|"]
+    for path in sorted(glob.glob(os.path.join(OUT_DIR, "*.json"))):
+        name = os.path.basename(path)[:-5]
+        with open(path) as f:
+            res = json.load(f)["all"]
+        for method in res[SCENARIOS[0]]:
+            if name not in RUNS and method == "skelext v2":
+                continue  # a peers file: its v2 column repeats a run above
+            v = [res[sc][method]["err"] for sc in SCENARIOS]
+            label = RUNS[name][0] if name in RUNS else name
+            if method != "skelext v2":
+                label = f"{method}"
+            L.append(f"| {name if method == 'skelext v2' else '-'} | {label} | " + " | ".join(f"{x:.3f}" for x in v)
+                     + f" | {np.mean(v):.3f} |")
+    return L
+
+
+def main(argv: List[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", nargs="*", default=None, help="run these (default with no names: all)")
+    args = ap.parse_args(argv)
+    if args.run is not None:
+        run(args.run or list(RUNS))
+    print("\n".join(table()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
