@@ -346,9 +346,8 @@ def rank_completions(pred: Prediction, missing: np.ndarray, max_options: int,
     probability; groups are sorted by score. This keeps modes apart (standing vs
     sitting legs) while averaging near-duplicates, which lowers the error of the best
     completion. With a regression head (``pred.top_px``) the first completion is its
-    output: it takes the place of the best group, whose score it gets together with the
-    scores of every other group within ``distinct`` of it (those are dropped as
-    near-duplicates), so scores stay descending and the alternatives distinct.
+    output (see ``_put_regression_first`` for its score); the groups follow as the
+    alternatives, the most likely one included unless it duplicates the first.
     """
     n, k = pred.probs.shape
     mn = pred.means_px / pred.scale[:, None, None, None]
@@ -368,17 +367,11 @@ def rank_completions(pred: Prediction, missing: np.ndarray, max_options: int,
     gp = (pred.probs[..., None] * onehot).sum(1)  # (N, groups)
     gm = np.einsum("nkg,nkpc->ngpc", pred.probs[..., None] * onehot, pred.means_px) / np.maximum(gp, 1e-300)[..., None, None]
     if pred.top_px is not None:
-        zt = pred.top_px[..., 0] + 1j * pred.top_px[..., 1]  # (N, 18) px
-        zg = gm[..., 0] + 1j * gm[..., 1]  # (N, groups, 18) px
-        wn = w / np.maximum(w.sum(1), 1.0)[:, None]
-        near = (np.abs(zg - zt[:, None]) * wn[:, None]).sum(-1) / pred.scale[:, None] <= distinct
-        best = np.argmax(gp, 1)
-        near[rows, best] = True
-        absorbed = (gp * near).sum(1)
-        gp = np.where(near, 0.0, gp)
-        gp[rows, best] = absorbed
-        gm[rows, best] = pred.top_px
-    order = np.argsort(-gp, axis=1, kind="stable")[:, :max_options]
+        gp, gm = _put_regression_first(pred, gm, gp, w, distinct)
+        order = np.concatenate([np.zeros((n, 1), int), 1 + np.argsort(-gp[:, 1:], axis=1, kind="stable")], 1)
+        order = order[:, :max_options]
+    else:
+        order = np.argsort(-gp, axis=1, kind="stable")[:, :max_options]
     scores = gp[rows[:, None], order]
     options = gm[rows[:, None], order]
     scale = pred.scale[:, None, None]
@@ -386,6 +379,36 @@ def rank_completions(pred: Prediction, missing: np.ndarray, max_options: int,
     if calibration is not None:
         conf = np.interp(conf, calibration[0], calibration[1])
     return Completion(options, scores, conf)
+
+
+def _put_regression_first(pred: Prediction, gm: np.ndarray, gp: np.ndarray, w: np.ndarray,
+                          distinct: float) -> Tuple[np.ndarray, np.ndarray]:
+    """Prepend the regression completion to the K groups: returns scores (N, K + 1), means (N, K + 1, 18, 2).
+
+    The regression completion refines the mixture's most likely mode. Groups within
+    ``distinct`` / 3 of it (mean distance over the completed points, normalised) are
+    near-duplicates: dropped, their score goes to it. Otherwise the most likely group
+    g0 stays as an alternative (it often differs in a way that pays as a second guess)
+    and shares its score with the regression completion: g0 keeps
+    x = min(s0 - s1, s0 / 2) (s1 the next group's score), the first completion gets the
+    rest, so scores stay descending from the first completion and sum to at most 1.
+    """
+    n = len(gp)
+    rows = np.arange(n)
+    zt = pred.top_px[..., 0] + 1j * pred.top_px[..., 1]  # (N, 18) px
+    zg = gm[..., 0] + 1j * gm[..., 1]  # (N, groups, 18) px
+    wn = w / np.maximum(w.sum(1), 1.0)[:, None]
+    dist = (np.abs(zg - zt[:, None]) * wn[:, None]).sum(-1) / pred.scale[:, None]
+    dup = (dist <= distinct / 3.0) & (gp > 0)
+    best = np.argmax(gp, 1)
+    s0 = gp[rows, best]
+    s1 = np.sort(gp, 1)[:, -2] if gp.shape[1] > 1 else np.zeros(n)
+    keep0 = np.clip(np.minimum(s0 - s1, s0 / 2.0), 0.0, None) * ~dup[rows, best]
+    top_score = (gp * dup).sum(1) + np.where(dup[rows, best], 0.0, s0 - keep0)
+    gp = np.where(dup, 0.0, gp)
+    gp[rows, best] = np.where(dup[rows, best], 0.0, keep0)
+    return (np.concatenate([top_score[:, None], gp], 1),
+            np.concatenate([pred.top_px[:, None].astype(gm.dtype), gm], 1))
 
 
 def _mean_pairwise_distance(means: np.ndarray, weights: np.ndarray, chunk: int = 64) -> np.ndarray:

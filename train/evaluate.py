@@ -304,7 +304,7 @@ def make_plots(results: Dict, examples: Dict, conf: np.ndarray, hit: np.ndarray,
     fig.savefig(os.path.join(out_dir, "calibration.png"), dpi=70)
     plt.close(fig)
 
-    fig, axes = plt.subplots(2, 5, figsize=(11, 5))
+    fig, axes = plt.subplots(2, 6, figsize=(13, 5))
     for ax, sc in zip(axes.flat, [s for s in SCENARIOS if s in examples] + [None]):
         ax.set_xticks([])
         ax.set_yticks([])

@@ -72,7 +72,8 @@ def write_model_card(results: Dict, summary: Dict, cfg: TrainConfig, model_path:
          "## Training", "",
          f"- Command: `.venv/bin/python -m train.reproduce`; {summary.get('steps')} steps of batch {cfg.batch}, "
          f"AdamW lr {cfg.lr} cosine, seed {cfg.seed}, torch threads: {cfg.threads}; "
-         f"{summary.get('train_minutes', float('nan')):.1f} min of training here.",
+         f"{summary.get('train_minutes', float('nan')):.1f} min of training here on a shared 2-core machine "
+         f"({summary.get('train_cpu_minutes', float('nan')):.1f} CPU minutes; budget 26 min).",
          f"- {summary.get('train_people')} training people, with simulated frames: photo framings of upright "
          f"people ({100 * cfg.framing_share:.0f}%: bottom edge near the shoulders, chest, waist, thighs, knees or "
          "shins, each in a window wider than the evaluation's; `train/simulate_crops.py` FRAMINGS), otherwise random "
