@@ -34,6 +34,8 @@ _PART_KEYS = (BODY_KEY, FACE_KEY, LEFT_KEY, RIGHT_KEY)
 _PART_ATTRS = {FACE_KEY: "face", LEFT_KEY: "hand_left", RIGHT_KEY: "hand_right"}
 
 MAX_PEOPLE = 1000
+#: Frames in one list-of-frames document (a 10-minute clip at 60 fps is 36,000).
+MAX_FRAMES = 100_000
 MAX_FACE_POINTS = 200
 #: Normalised files have every present coordinate within this range.
 _NORMALIZED_RANGE = (-1.0, 2.0)
@@ -235,6 +237,39 @@ def _restore_skelext_info(person: Person, scale: np.ndarray) -> None:
 def loads_frame(text: Union[str, bytes], *, normalized: Optional[bool] = None) -> PoseFrame:
     """OpenPose JSON text -> PoseFrame in pixels. Raises SkelextError on bad input."""
     return frame_from_dict(parse_json(text), normalized=normalized)
+
+
+def frames_from_json(doc: Any, *, normalized: Optional[bool] = None) -> Tuple[List[PoseFrame], bool]:
+    """One OpenPose object, or a list of them (one per video frame: ComfyUI's ``POSE_KEYPOINT``)
+    -> (frames, was a list). Units are guessed per frame unless ``normalized`` says.
+    Raises SkelextError naming the bad frame."""
+    if isinstance(doc, dict):
+        return [frame_from_dict(doc, normalized=normalized)], False
+    if not isinstance(doc, list):
+        raise SkelextError(f"expected an OpenPose JSON object or a list of them (one per frame), "
+                           f"got {type(doc).__name__}")
+    if not doc:
+        raise SkelextError("empty batch: the list holds no frames")
+    if len(doc) > MAX_FRAMES:
+        raise SkelextError(f"too many frames: {len(doc)} (at most {MAX_FRAMES} in one list)")
+    frames = []
+    for i, item in enumerate(doc):
+        try:
+            frames.append(frame_from_dict(item, normalized=normalized))
+        except SkelextError as exc:
+            raise SkelextError(f"frame {i}: {exc}") from None
+    return frames, True
+
+
+def loads_frames(text: Union[str, bytes], *, normalized: Optional[bool] = None) -> Tuple[List[PoseFrame], bool]:
+    """OpenPose JSON text holding an object or a list of frames -> (frames, was a list)."""
+    return frames_from_json(parse_json(text), normalized=normalized)
+
+
+def frames_to_json(frames: Sequence[PoseFrame], as_list: bool, *, normalized: Optional[bool] = None) -> Any:
+    """The inverse of ``frames_from_json``: a list of objects, or the one object."""
+    docs = [frame_to_dict(f, normalized=normalized) for f in frames]
+    return docs if as_list else docs[0]
 
 
 def _number_out(value: float) -> Union[int, float]:

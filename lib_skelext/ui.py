@@ -23,7 +23,7 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
 import numpy as np
 
@@ -91,7 +91,7 @@ def read_pose_file(value: Any) -> str:
 def _fit_image(image: Optional[np.ndarray], width: int, height: int) -> Optional[np.ndarray]:
     if image is None:
         return None
-    from .pipeline import to_rgb_uint8
+    from .resize import to_rgb_uint8
 
     rgb = to_rgb_uint8(image)
     if rgb.shape[:2] != (height, width):
@@ -101,34 +101,36 @@ def _fit_image(image: Optional[np.ndarray], width: int, height: int) -> Optional
     return rgb
 
 
+#: Returns the ``detectors.DetectorLocation`` the tab's Run detects with; the WebUI sets it to
+#: its settings' folders (``on_ui_tabs``), so the tab finds the weights the preprocessor finds.
+detector_location: Callable[[], Any] = lambda: None
+
+
 def start_session(photo: Optional[np.ndarray], pose_json: Optional[str], *, detector: str = "dwpose",
                   canvas_mode: str = "keep", alternatives: int = 1) -> Tuple[EditSession, str]:
     """A new session from a pose JSON (photo as background, if any) or from a photo (detect + complete).
-    Returns (session, status message)."""
-    from .pipeline import complete_safely, drop_parts_of_completed, run_dwpose_full
+    Returns (session, status message). Both paths go through the core, as every other surface."""
+    from .core import complete_pose, process_image
     from .settings import PipelineSettings
 
-    alternatives = int(alternatives)
+    settings = PipelineSettings(detector=detector, canvas="keep", alternatives=int(alternatives))
     if pose_json:
         from .openpose_json import loads_frame
 
         frame = loads_frame(pose_json)
-        completed, failed = complete_safely(frame, alternatives)
-        if not failed:
-            drop_parts_of_completed(completed)
+        result = complete_pose(frame, settings)
         image = _fit_image(photo, frame.canvas_width, frame.canvas_height)
         message = "pose JSON loaded" + (" over the photo (remove the JSON to detect in the photo)"
                                         if image is not None else "")
     elif photo is not None:
-        settings = PipelineSettings(detector=detector, canvas="keep", alternatives=alternatives)
-        result = run_dwpose_full(np.asarray(photo), settings)
-        completed, failed, image = result.frame, result.completion_failed, result.image
-        message = f"{len(completed.people)} people detected"
+        result = process_image(np.asarray(photo), settings, location=detector_location())
+        image = result.image
+        message = f"{len(result.frame.people)} people detected"
     else:
         raise SkelextError("upload a photo or a pose JSON first")
-    if failed:
+    if result.completion_failed:
         message += "; completion failed (see the log), showing the plain pose"
-    session = EditSession.start(completed, image, canvas_mode=canvas_mode, alternatives=alternatives)
+    session = EditSession.start(result.frame, image, canvas_mode=canvas_mode, alternatives=int(alternatives))
     return session, message
 
 
@@ -443,8 +445,13 @@ def _empty_editor() -> str:
     return editor_html(None)
 
 
-def on_ui_tabs() -> list:
-    """WebUI ``script_callbacks.on_ui_tabs`` callback: ``[(blocks, "skelext", "skelext")]``."""
+def on_ui_tabs(location: Optional[Callable[[], Any]] = None) -> list:
+    """WebUI ``script_callbacks.on_ui_tabs`` callback: ``[(blocks, "skelext", "skelext")]``.
+
+    location: the WebUI's ``DetectorLocation`` provider (the preprocessor's folders and device)."""
+    global detector_location
+    if location is not None:
+        detector_location = location
     return [(build_ui(standalone=False), TAB_TITLE, TAB_ID)]
 
 
@@ -464,24 +471,3 @@ def launch(host: str = "127.0.0.1", port: int = 7861, auth: Optional[str] = None
     logger.info("skelext UI on http://%s:%d", host, port)
     demo.launch(server_name=host, server_port=int(port), share=False, inbrowser=False, show_api=False,
                 auth=list(credentials.items()) or None)
-
-
-def add_ui_command(sub: Any) -> None:
-    """``python -m lib_skelext ui [--host H] [--port P]`` (registered by cli.py)."""
-    p = sub.add_parser("ui", help="serve the pose editor (Gradio) in the browser",
-                       description="Inspect and edit completed skeletons in the browser: the WebUI tab, standalone.")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=7861, help="port (default 7861)")
-    p.add_argument("--auth", default=None, metavar="USER:PASS[,USER:PASS]",
-                   help=f"ask for a login (gradio auth; default: ${ENV_UI_AUTH}); give it before listening on "
-                        "other addresses")
-
-    def cmd_ui(args: Any) -> int:
-        try:
-            import gradio  # noqa: F401  (only: is it installed?)
-        except ImportError:
-            raise SkelextError("the ui command needs gradio: pip install gradio") from None
-        launch(args.host, args.port, args.auth if args.auth is not None else os.environ.get(ENV_UI_AUTH) or None)
-        return 0
-
-    p.set_defaults(func=cmd_ui)

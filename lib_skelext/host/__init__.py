@@ -37,6 +37,27 @@ def runner() -> DWPoseFullRunner:
     return _runner
 
 
+def detector_location() -> Any:
+    """The ``DetectorLocation`` of the current settings: the preprocessor, the REST routes and
+    the tab all take their detectors from the registry at this key."""
+    from .options import read_options
+
+    return read_options().location
+
+
+def on_ui_tabs() -> list:
+    from .. import ui
+
+    return ui.on_ui_tabs(detector_location)
+
+
+def unload_models() -> int:
+    """Free the detectors' ONNX sessions (ControlNet's unload hook; the WebUI's unload/reload)."""
+    from ..detectors import unload_all
+
+    return unload_all()
+
+
 def register_preprocessors() -> Dict[str, bool]:
     """Register ``dwpose_full`` with every registry present; -> {registry: registered}."""
     from . import registry
@@ -79,12 +100,11 @@ def on_ui_settings() -> None:
 def mount_api(app: Any) -> bool:
     """Add ``/skelext/v1/`` to the WebUI's FastAPI app once (-> False if already there)."""
     from ..api import PREFIX, build_router
-    from .options import api_auth, read_options
+    from .options import api_auth
 
     if any(str(getattr(route, "path", "")).startswith(PREFIX + "/") for route in getattr(app, "routes", [])):
         return False
-    app.include_router(build_router(auth=api_auth(), dwpose_detector=lambda: runner().detector(),
-                                    dwpose_search_dirs=lambda: list(read_options().search_dirs)))
+    app.include_router(build_router(auth=api_auth(), detector_location=detector_location))
     logger.info("skelext: REST API at %s/ (auth %s)", PREFIX, "on" if api_auth() else "off")
     return True
 
