@@ -25,6 +25,7 @@ DEFAULT_THRESHOLD = DWPOSE_SCORE_THRESHOLD
 CANVAS_MODES: Tuple[str, ...] = ("keep", "fit", "expand")
 DETECTORS: Tuple[str, ...] = ("dwpose", "blazepose")
 COORD_UNITS: Tuple[str, ...] = ("auto", "px", "norm")
+SEQUENCE_MODES: Tuple[str, ...] = ("causal", "offline")
 DEFAULT_RESOLUTION = 512
 MIN_RESOLUTION, MAX_RESOLUTION = 64, 4096
 MAX_ALTERNATIVES = 8
@@ -118,6 +119,13 @@ _SPECS = (
     OptionSpec("draw_face", "bool", True, "draw the face in the control image", "Draw face"),
     OptionSpec("fit_margin", "float", 0.05, "canvas fit/expand: margin as a fraction of the canvas side",
                "Fit margin", minimum=0.0, maximum=0.5, step=0.01, maximum_exclusive=True),
+    OptionSpec("sequence_mode", "choice", "causal",
+               "sequences (video frames): causal (frame t uses frames up to t; live use) or offline "
+               "(both sides; steadier, needs the whole clip)",
+               "Sequence mode", choices=SEQUENCE_MODES),
+    OptionSpec("smooth_detected", "bool", False,
+               "sequences: also smooth the detected points (default: returned exactly as detected)",
+               "Smooth detected points"),
 )
 
 #: Every option by name, in display order.
@@ -138,6 +146,8 @@ class PipelineSettings:
     draw_hands: bool = OPTIONS["draw_hands"].default
     draw_face: bool = OPTIONS["draw_face"].default
     fit_margin: float = OPTIONS["fit_margin"].default
+    sequence_mode: str = OPTIONS["sequence_mode"].default
+    smooth_detected: bool = OPTIONS["smooth_detected"].default
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

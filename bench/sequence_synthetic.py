@@ -1,0 +1,89 @@
+"""Sequences made from held-out people: a still pose under a panning / zooming camera with detector jitter.
+
+``make_sequences(split, scenarios, ...)`` returns ``Clip`` objects: the frames (PoseFrames,
+pixels, the canvas is the camera's view) and the truth per frame. Used by
+``bench_sequence.py`` (test split) and for tuning (validation split); never the training split.
+"""
+from __future__ import annotations
+
+from typing import List, NamedTuple, Sequence
+
+import numpy as np
+
+from lib_skelext.pose import L_HIP, NECK, R_HIP, Person, PoseFrame
+
+#: torso length in pixels of the people at the start of a clip
+TORSO_PX = 110.0
+
+
+class Clip(NamedTuple):
+    """frames: T PoseFrames; gt (T, 18, 2) px; label (18,) bool; torso (T,) px; scenario name."""
+
+    frames: List[PoseFrame]
+    gt: np.ndarray
+    label: np.ndarray
+    torso: np.ndarray
+    scenario: str
+
+
+def _people(split: int):
+    from train.evaluate import test_people, upright
+    from train.prepare import load_people
+
+    data = load_people()
+    xy, label = data["xy"].astype(np.float64), data["label"]
+    idx = test_people(data) if split == 2 else _val_people(data)
+    idx = idx[upright(xy[idx])]
+    return xy[idx], label[idx]
+
+
+def _val_people(data) -> np.ndarray:
+    lab = data["label"]
+    ok = (data["split"] == 1) & lab[:, NECK] & lab[:, R_HIP] & lab[:, L_HIP] & (lab.sum(1) >= 4)
+    return np.nonzero(ok)[0]
+
+
+def make_sequences(split: int = 2, scenarios: Sequence[str] = ("waist_up", "knees_up", "side_cut"),
+                   n_people: int = 60, length: int = 120, jitter: float = 0.02, seed: int = 0) -> List[Clip]:
+    """Clips of ``length`` frames: for each scenario, ``n_people`` people (split 2 = test, 1 = validation).
+
+    The first frame is ``simulate_crops.scenario_sample``'s cut of the person; the camera then pans at a
+    constant speed (up to 0.03 torso per frame sideways, the cut line drifting by up to 0.25 torso over
+    the clip) and zooms by up to +-20% (linear in time, about the canvas centre), so the truth's second
+    difference is zero. Visible points get Gaussian jitter of ``jitter`` x the person's RMS spread.
+    """
+    from train.simulate_crops import _spread, scenario_sample
+
+    xy_all, label_all = _people(split)
+    rng = np.random.default_rng(seed)
+    clips: List[Clip] = []
+    for sc in scenarios:
+        pick = rng.choice(len(xy_all), min(n_people, len(xy_all)), replace=False)
+        xy, label = xy_all[pick], label_all[pick]
+        torso0 = np.linalg.norm(xy[:, NECK] - (xy[:, R_HIP] + xy[:, L_HIP]) / 2, axis=1)
+        xy = xy / torso0[:, None, None] * TORSO_PX
+        s = scenario_sample(xy, label, sc, rng)
+        for b in range(len(xy)):
+            x0, y0, x1, y1 = s.rect[b]
+            w, h = int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0))
+            if w < 8 or h < 8:
+                continue
+            p0 = s.gt[b] - [x0, y0]
+            c = np.array([w / 2, h / 2])
+            t = np.arange(length)[:, None, None]
+            vel = np.array([rng.uniform(-0.03, 0.03), rng.uniform(-0.25, 0.25) / length]) * TORSO_PX
+            zoom = rng.uniform(-0.2, 0.2) / length
+            gt = c + (1 + zoom * t) * (p0 - c) + vel * t
+            spread = _spread(p0[None], label[b][None])[0]
+            frames = []
+            for k in range(length):
+                g = gt[k]
+                vis = label[b] & (g[:, 0] >= 0) & (g[:, 0] < w) & (g[:, 1] >= 0) & (g[:, 1] < h)
+                noisy = g + rng.normal(0, jitter * spread, g.shape)
+                body = np.zeros((18, 3))
+                body[vis, :2], body[vis, 2] = noisy[vis], 1.0
+                frames.append(PoseFrame(people=[Person(body=body)] if vis.sum() >= 2 else [],
+                                        canvas_width=w, canvas_height=h))
+            torso = np.linalg.norm(gt[:, NECK] - (gt[:, R_HIP] + gt[:, L_HIP]) / 2, axis=1)
+            clips.append(Clip(frames, gt, label[b].copy(), torso, sc))
+    return clips
