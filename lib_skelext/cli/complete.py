@@ -41,6 +41,10 @@ def _complete_one(src: Path, dst: Path, args: argparse.Namespace, png: Optional[
 
 def cmd_complete(args: argparse.Namespace) -> int:
     src, dst = Path(args.input), Path(args.output)
+    if args.sequence:
+        from .sequence import complete_sequence_files
+
+        return complete_sequence_files(src, dst, args)
     if src.is_dir():
         return run_batch(src, dst, "*.json", lambda s, d: _complete_one(
             s, d / s.name, args, (d / (s.stem + ".png")) if args.render else None), "completing")
@@ -106,6 +110,11 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--indent", type=int, default=None, help="indent the JSON output")
     _add_coords(p)
     add_cli_options(p, ["canvas", "alternatives", "fit_margin"])
+    p.add_argument("--sequence", action="store_true",
+                   help="the frames are one video: IN is a folder whose *.json files, in natural name order, "
+                        "are consecutive frames, or a file holding a list of frames; people are tracked "
+                        "(track_id in each person's skelext key) and completed steadily over time")
+    add_cli_options(p, ["sequence_mode", "smooth_detected"])
     p.set_defaults(func=cmd_complete)
 
     p = sub.add_parser("render", help="draw OpenPose JSON as ControlNet does",

@@ -78,7 +78,9 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
                                                  else smooth_detected)
     check_sequence(frames)
     t0 = time.perf_counter()
-    work = [drop_body_points_outside(f.copy()) if settings.complete else f.copy() for f in frames]
+    work = [_copy(f) for f in frames]
+    if settings.complete:
+        work = [drop_body_points_outside(f) for f in work]
     model = model or load_model()
     ids = assign_tracks(work, model.mean_pose, tracker)
     failed = False
@@ -92,7 +94,7 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
         except Exception as exc:  # as core.complete_guarded: never break generation because of completion
             logger.warning("skelext: sequence completion failed (%s: %s); using the poses as given",
                            type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "", exc_info=True)
-            done, failed = [f.copy() for f in frames], True
+            done, failed = [_copy(f) for f in frames], True
         if not failed:
             done = [drop_parts_of_completed(f) for f in done]
     else:
@@ -106,8 +108,31 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
     merged = PoseFrame(people=[p for f in done for p in f.people], canvas_width=frames[0].canvas_width,
                        canvas_height=frames[0].canvas_height)
     transform = canvas_transform(merged, settings.canvas, settings.fit_margin)
-    out = [apply_transform(f, transform) for f in done]
+    same = transform.is_identity and (transform.width, transform.height) == (frames[0].canvas_width,
+                                                                                frames[0].canvas_height)
+    out = done if same else [apply_transform(f, transform) for f in done]
     elapsed = time.perf_counter() - t0
     return [PoseResult(frame=f, detected=src, settings=settings, transform=transform, completion_failed=failed,
                        timings_s={"complete": elapsed, "total": elapsed})
             for f, src in zip(out, frames)]
+
+
+def _copy(frame: PoseFrame) -> PoseFrame:
+    """A copy with copied point arrays (deepcopy of every person is the slowest part of a long clip)."""
+    import copy
+
+    from ..complete import _shallow_copy
+
+    people = []
+    for person in frame.people:
+        twin = _shallow_copy(person)
+        origin = getattr(person, "_origin", None)
+        if origin is not None:  # what was read, so untouched points are written back verbatim
+            twin._origin = origin  # type: ignore[attr-defined]
+        people.append(twin)
+    out = PoseFrame(people=people, canvas_width=frame.canvas_width, canvas_height=frame.canvas_height,
+                    animals=copy.deepcopy(frame.animals), extra=copy.deepcopy(frame.extra), normalized=frame.normalized)
+    keys = getattr(frame, "_origin_keys", None)
+    if keys is not None:
+        out._origin_keys = keys  # type: ignore[attr-defined]
+    return out

@@ -28,11 +28,18 @@ class RandomWalkFilter:
         self.x = np.full(channels, np.nan)
         self.p = np.full(channels, np.inf)
         self.q = q
+        self._known = False
         self._hist: List[Tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (p_pred, x_filt, p_filt)
 
     def step(self, z: np.ndarray, r: np.ndarray, dt: float = 1.0) -> np.ndarray:
         """z (C,) measurement (NaN = none), r (C,) its variance (inf = none). Returns x (C,), a view."""
         p_pred = self.p + self.q * dt
+        if self._known and np.isfinite(z).all():  # the common case, in a few operations
+            k = p_pred / (p_pred + r)
+            self.x = self.x + k * (z - self.x)
+            self.p = (1.0 - k) * p_pred
+            self._hist.append((p_pred, self.x, self.p))
+            return self.x
         seen = np.isfinite(z) & np.isfinite(r)
         new = seen & ~np.isfinite(self.x)
         upd = seen & ~new
@@ -43,6 +50,7 @@ class RandomWalkFilter:
         p = np.where(new, r, p)
         self._hist.append((p_pred, x, p))
         self.x, self.p = x, p
+        self._known = bool(np.isfinite(x).all())
         return x
 
     def smooth(self) -> np.ndarray:
@@ -67,8 +75,9 @@ class VelocityFilter:
     def __init__(self, channels: int, q: ArrayLike) -> None:
         self.x = np.full(channels, np.nan)
         self.v = np.zeros(channels)
-        self.p = np.zeros((3, channels))  # p00, p01, p11
+        self.p = (np.zeros(channels),) * 3  # p00, p01, p11
         self.q = q
+        self._known = False
         self._hist: List[tuple] = []
 
     def step(self, z: np.ndarray, r: np.ndarray, dt: float = 1.0) -> np.ndarray:
@@ -80,6 +89,15 @@ class VelocityFilter:
         a00 = p00 + 2 * dt * p01 + dt * dt * p11 + q * dt ** 3 / 3
         a01 = p01 + dt * p11 + q * dt ** 2 / 2
         a11 = p11 + q * dt
+        if self._known and np.isfinite(z).all():  # the common case, in a few operations
+            s = a00 + r
+            k0, k1 = a00 / s, a01 / s
+            innov = z - x_pred
+            x, v = x_pred + k0 * innov, v_pred + k1 * innov
+            b00, b01, b11 = (1 - k0) * a00, (1 - k0) * a01, a11 - k1 * a01
+            self._hist.append((dt, x_pred, v_pred, (a00, a01, a11), x, v, (b00, b01, b11)))
+            self.x, self.v, self.p = x, v, (b00, b01, b11)
+            return x
         seen = np.isfinite(z) & np.isfinite(r)
         new = seen & ~np.isfinite(self.x)
         upd = seen & ~new
@@ -94,7 +112,8 @@ class VelocityFilter:
         big = 1e6  # an unknown velocity: wide prior
         b00, b01, b11 = np.where(new, r, b00), np.where(new, 0.0, b01), np.where(new, big, b11)
         self._hist.append((dt, x_pred, v_pred, (a00, a01, a11), x, v, (b00, b01, b11)))
-        self.x, self.v, self.p = x, v, np.stack([b00, b01, b11])
+        self.x, self.v, self.p = x, v, (b00, b01, b11)
+        self._known = bool(np.isfinite(x).all())
         return x
 
     def smooth(self) -> np.ndarray:

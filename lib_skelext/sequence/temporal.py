@@ -54,7 +54,8 @@ class TrackOutput(NamedTuple):
 
 def _fit(template: np.ndarray, xy: np.ndarray) -> Optional[tuple]:
     """Scale + translation mapping template (n, 2) body units onto xy (n, 2) px (RMS spreads, as the model)."""
-    tc, xc = template.mean(0), xy.mean(0)
+    n = len(xy)
+    tc, xc = template.sum(0) / n, xy.sum(0) / n
     st = ((template - tc) ** 2).sum()
     sx = ((xy - xc) ** 2).sum()
     if st < 1e-8 or sx < 1e-12:
@@ -67,7 +68,7 @@ def _choice_cost(cands: np.ndarray, ref: np.ndarray, use: np.ndarray, p: Tempora
     """(M,) transition cost of candidates (M, 18, 2) from ref (18, 2) over points ``use`` (18,) bool."""
     if not use.any():
         return np.zeros(len(cands))
-    d = np.sqrt(((cands[:, use] - ref[use]) ** 2).sum(-1)).mean(-1)
+    d = np.sqrt(((cands[:, use] - ref[use]) ** 2).sum(-1)).sum(-1) / use.sum()
     return np.minimum((d / p.switch_scale) ** 2, p.switch_cost)
 
 

@@ -43,12 +43,25 @@ class _Track:
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
 
 
-def _scale(xy: np.ndarray, vis: np.ndarray, mean_pose: np.ndarray) -> float:
-    s, _, ok = fit_normalisation(xy[None], vis[None], mean_pose)
-    if ok[0]:
-        return float(s[0])
-    pts = xy[vis]
-    return float(max(np.ptp(pts, 0).max() if len(pts) else 1.0, 1.0))
+def body_scales(frames: Sequence[PoseFrame], mean_pose: np.ndarray) -> List[np.ndarray]:
+    """Per frame, (people,) pixels per body unit of each person (the model's normalisation;
+    the size of the visible points where it cannot be fitted). One vectorised pass."""
+    bodies = [p.body for f in frames for p in f.people]
+    if not bodies:
+        return [np.zeros(0) for _ in frames]
+    b = np.stack(bodies)
+    vis = b[..., 2] > 0
+    s, _, ok = fit_normalisation(b[..., :2], vis, mean_pose)
+    with np.errstate(invalid="ignore"):
+        lo = np.where(vis[..., None], b[..., :2], np.inf).min(1)
+        hi = np.where(vis[..., None], b[..., :2], -np.inf).max(1)
+    size = np.nan_to_num((hi - lo).max(1), nan=1.0, posinf=1.0, neginf=1.0)
+    s = np.where(ok, s, np.maximum(size, 1.0))
+    out, start = [], 0
+    for f in frames:
+        out.append(s[start:start + len(f.people)])
+        start += len(f.people)
+    return out
 
 
 class Tracker:
@@ -73,8 +86,11 @@ class Tracker:
         limit = min(self.p.gate + self.p.gate_growth * (gap - 1), self.p.gate_max)
         return float(d) if d <= limit else np.inf
 
-    def update(self, frame: PoseFrame, index: int) -> List[int]:
-        """Track ids (one per person of ``frame``, -1 for people without visible points); index: frame number."""
+    def update(self, frame: PoseFrame, index: int, scales: Optional[np.ndarray] = None) -> List[int]:
+        """Track ids (one per person of ``frame``, -1 for people without visible points); index: frame number;
+        scales: the people's ``body_scales`` (computed here when not given)."""
+        if scales is None:
+            scales = body_scales([frame], self.mean_pose)[0]
         people = [(p.body[:, :2], p.body[:, 2] > 0) for p in frame.people]
         for tid in [t for t, tr in self.tracks.items() if index - tr.last > self.p.max_gap]:
             del self.tracks[tid]
@@ -97,19 +113,19 @@ class Tracker:
             if ids[i] < 0:
                 ids[i] = self.next_id
                 self.next_id += 1
-                self.tracks[ids[i]] = _Track(ids[i], np.full((18, 2), np.nan), index, _scale(xy, vis, self.mean_pose))
-            self._observe(self.tracks[ids[i]], xy, vis, index)
+                self.tracks[ids[i]] = _Track(ids[i], np.full((18, 2), np.nan), index, float(scales[i]))
+            self._observe(self.tracks[ids[i]], xy, vis, index, float(scales[i]))
         return ids
 
-    def _observe(self, tr: _Track, xy: np.ndarray, vis: np.ndarray, index: int) -> None:
+    def _observe(self, tr: _Track, xy: np.ndarray, vis: np.ndarray, index: int, scale: float) -> None:
         shared = vis & np.isfinite(tr.xy[:, 0])
         tr.xy = tr.xy.copy()
         if shared.any() and index > tr.last:
-            moved = (xy[shared] - tr.xy[shared]).mean(0)
+            moved = (xy[shared] - tr.xy[shared]).sum(0) / shared.sum()
             tr.velocity = 0.5 * tr.velocity + 0.5 * moved / (index - tr.last)
             tr.xy[~vis] += moved  # points not seen now move with the body
         tr.xy[vis] = xy[vis]
-        tr.scale = 0.8 * tr.scale + 0.2 * _scale(xy, vis, self.mean_pose) if vis.sum() >= 2 else tr.scale
+        tr.scale = 0.8 * tr.scale + 0.2 * scale
         tr.last = index
 
 
@@ -117,4 +133,5 @@ def assign_tracks(frames: Sequence[PoseFrame], mean_pose: np.ndarray,
                   params: Optional[TrackerParams] = None) -> List[List[int]]:
     """Track ids for every person of every frame (frames in time order, consecutive)."""
     tracker = Tracker(mean_pose, params)
-    return [tracker.update(f, i) for i, f in enumerate(frames)]
+    scales = body_scales(frames, mean_pose)
+    return [tracker.update(f, i, s) for i, (f, s) in enumerate(zip(frames, scales))]
