@@ -55,8 +55,11 @@ def schema() -> Any:
             "CompleteRequest",
             {"pose": pose, "coords": coords,
              "render": (bool, Field(False, description="also return the control image (PNG, base64; "
-                                                       "one per frame for a list)"))},
-            "canvas", "alternatives", "fit_margin")
+                                                       "one per frame for a list)")),
+             "sequence": (bool, Field(False, description="the list of frames is one video: track people "
+                                                         "(track_id in each person's skelext key) and "
+                                                         "complete them steadily over time"))},
+            "canvas", "alternatives", "fit_margin", "sequence_mode", "smooth_detected")
 
         class CompleteResponse(BaseModel):
             pose: Any

@@ -73,7 +73,12 @@ def build_router(*, auth: Optional[str] = None, max_body_bytes: int = MAX_BODY_B
             raise fail(exc) from None
         completion_model()
         try:
-            results = complete_poses(frames, settings)
+            if req.sequence:
+                from ..sequence import complete_sequence
+
+                results = complete_sequence(frames, settings)
+            else:
+                results = complete_poses(frames, settings)
             images = None
             if req.render:
                 for r in results:

@@ -56,6 +56,10 @@ def cmd_detect(args: argparse.Namespace) -> int:
         raise SkelextError(f"{src}: no such file or folder")
     if out_dir.exists() and not out_dir.is_dir():
         raise SkelextError(f"{out_dir}: -o must be a folder")
+    if args.sequence:
+        from .sequence import detect_sequence
+
+        return detect_sequence(src, out_dir, settings, args)
     if src.is_dir():
         photos = sorted((p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
                         key=natural_key)
@@ -92,7 +96,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 def add_commands(sub: "argparse._SubParsersAction") -> None:
     p = sub.add_parser(
-        "detect", help="detect people in photo(s) with DWPose (or BlazePose) and complete their skeletons",
+        "detect", help="detect people in photo(s) or a video with DWPose (or BlazePose) and complete their skeletons",
         description="Detect people in a photo or a folder of photos, complete the body points cut off by "
                     "the frame or hidden, and write <stem>.json, <stem>_control.png and <stem>_overlay.png "
                     "per photo into OUT_DIR.")
@@ -103,4 +107,11 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
                         "downloads go there")
     add_cli_options(p, ["detector", "canvas", "resolution", "alternatives", "detection_threshold", "complete"],
                     detection_threshold="--threshold")
+    p.add_argument("--sequence", action="store_true",
+                   help="IN is one video: a video file (read with OpenCV) or a folder of frames in natural name "
+                        "order; people are tracked and completed steadily; writes <name>.json and "
+                        "<name>_control.png per frame and control.mp4")
+    p.add_argument("--fps", type=float, default=None,
+                   help="frame rate of control.mp4 for a folder of frames (default 30; a video keeps its own)")
+    add_cli_options(p, ["sequence_mode", "smooth_detected"])
     p.set_defaults(func=cmd_detect)

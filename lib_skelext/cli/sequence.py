@@ -84,3 +84,58 @@ def complete_sequence_files(src: Path, dst: Path, args: argparse.Namespace) -> i
 def _tracks(results: List) -> int:
     ids = {p.extra.get("skelext", {}).get("track_id") for r in results for p in r.frame.people}
     return len(ids - {None})
+
+
+def detect_sequence(src: Path, out_dir: Path, settings, args: argparse.Namespace) -> int:
+    """The ``detect --sequence`` command: a video file or a folder of frames -> per-frame JSON and
+    control PNGs plus ``control.mp4``."""
+    from ..core import process_image
+    from ..image_io import IMAGE_SUFFIXES, load_image
+    from ..sequence import complete_sequence
+    from ..sequence.video_io import DEFAULT_FPS, frame_names, probe_video, read_video, write_video
+    from . import detect as detect_cmd
+    from .files import natural_key
+
+    if src.is_dir():
+        paths = sorted((p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
+                       key=natural_key)
+        if not paths:
+            raise SkelextError(f"{src}: no image files found ({', '.join(IMAGE_SUFFIXES)})")
+        names = [p.stem for p in paths]
+        fps = args.fps or DEFAULT_FPS
+        images = (with_path(p, lambda p=p: load_image(p)) for p in paths)
+    else:
+        if src.suffix.lower() in IMAGE_SUFFIXES:
+            raise SkelextError(f"{src}: --sequence needs a video file or a folder of frames, not one photo")
+        fps, count, _, _ = probe_video(src)  # an unreadable video fails here, before any model loads
+        names = frame_names(count or 1, src.stem)
+        fps = args.fps or fps
+        images = read_video(src)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    detector = detect_cmd.make_detector(settings.detector, args.weights_dir)
+    plain = settings.replace(complete=False, canvas="keep")
+    frames = [process_image(image, plain, detector=detector).frame for image in _count(images, len(names))]
+    if len(names) < len(frames):  # the container under-reported its frame count
+        names = frame_names(len(frames), src.stem)
+    names = names[:len(frames)]
+    results = with_path(src, lambda: complete_sequence(frames, settings))
+    controls = []
+    for name, result in zip(_progress(names, "writing", "frame"), results):
+        write_atomic(out_dir / f"{name}.json", result.json_text.encode("utf-8"))
+        wrote(out_dir / f"{name}.json")
+        save_png(out_dir / f"{name}_control.png", result.control_image)
+        wrote(out_dir / f"{name}_control.png")
+        controls.append(result.control_image)
+    write_video(out_dir / "control.mp4", controls, fps)
+    wrote(out_dir / "control.mp4")
+    logger.info("%s: %d frames, %d tracks, %d points completed -> %s", src.name, len(results), _tracks(results),
+                sum(r.completed_points for r in results), out_dir)
+    return 0
+
+
+def _count(images, total: int):
+    """tqdm over a video's frames (total: the container's frame count, may be 0)."""
+    from tqdm import tqdm
+
+    return tqdm(images, desc="detecting", unit="frame", total=total or None, file=sys.stderr,
+                disable=None if total >= 50 else True, mininterval=0.5)
