@@ -44,13 +44,16 @@ def _val_people(data) -> np.ndarray:
 
 
 def make_sequences(split: int = 2, scenarios: Sequence[str] = ("waist_up", "knees_up", "side_cut"),
-                   n_people: int = 60, length: int = 120, jitter: float = 0.02, seed: int = 0) -> List[Clip]:
+                   n_people: int = 60, length: int = 120, jitter: float = 0.02, seed: int = 0,
+                   motion: str = "pan_zoom") -> List[Clip]:
     """Clips of ``length`` frames: for each scenario, ``n_people`` people (split 2 = test, 1 = validation).
 
     The first frame is ``simulate_crops.scenario_sample``'s cut of the person; the camera then pans at a
     constant speed (up to 0.03 torso per frame sideways, the cut line drifting by up to 0.25 torso over
     the clip) and zooms by up to +-20% (linear in time, about the canvas centre), so the truth's second
     difference is zero. Visible points get Gaussian jitter of ``jitter`` x the person's RMS spread.
+    motion "sway": instead, the camera sways sideways, 0.5 torso amplitude, 40-frame period (for the
+    delay); "still": no camera motion.
     """
     from train.simulate_crops import _spread, scenario_sample
 
@@ -73,7 +76,13 @@ def make_sequences(split: int = 2, scenarios: Sequence[str] = ("waist_up", "knee
             t = np.arange(length)[:, None, None]
             vel = np.array([rng.uniform(-0.03, 0.03), rng.uniform(-0.25, 0.25) / length]) * TORSO_PX
             zoom = rng.uniform(-0.2, 0.2) / length
-            gt = c + (1 + zoom * t) * (p0 - c) + vel * t
+            if motion == "sway":
+                gt = p0 + np.stack([0.5 * TORSO_PX * np.sin(2 * np.pi * t[..., 0] / 40.0 + rng.uniform(0, 6.3)),
+                                    np.zeros_like(t[..., 0], dtype=float)], -1)
+            elif motion == "still":
+                gt = p0 + 0.0 * t
+            else:
+                gt = c + (1 + zoom * t) * (p0 - c) + vel * t
             spread = _spread(p0[None], label[b][None])[0]
             frames = []
             for k in range(length):
@@ -87,3 +96,13 @@ def make_sequences(split: int = 2, scenarios: Sequence[str] = ("waist_up", "knee
             torso = np.linalg.norm(gt[:, NECK] - (gt[:, R_HIP] + gt[:, L_HIP]) / 2, axis=1)
             clips.append(Clip(frames, gt, label[b].copy(), torso, sc))
     return clips
+
+
+def sway_sequences(split: int = 2, n_people: int = 60, length: int = 120, seed: int = 1) -> List[Clip]:
+    """Waist-up and knees-up people under a camera swaying sideways (the truth moves: measures delay)."""
+    return make_sequences(split, ("waist_up", "knees_up"), n_people, length, seed=seed, motion="sway")
+
+
+def still_clip(length: int, seed: int = 5) -> Clip:
+    """One held-out waist-up person, still camera, 2% jitter, ``length`` frames (the speed run)."""
+    return make_sequences(2, ("waist_up",), 1, length, seed=seed, motion="still")[0]

@@ -95,8 +95,7 @@ def crop_rects(ref: np.ndarray, width: int, height: int) -> Dict[str, np.ndarray
     torso = np.nanmedian(hip - neck_y)
     rects = {"fixed_waist_up": np.tile([0, top, width, int(np.nanmedian(hip))], (len(ref), 1)),
              "fixed_knees_up": np.tile([0, top, width, int(np.nanmedian(knee))], (len(ref), 1))}
-    cx = np.where(seen, (np.where(ref[..., 2] > 0, ref[..., 0], np.nan)).mean(1) if False else
-                  np.nanmean(np.where(ref[..., 2] > 0, ref[..., 0], np.nan), 1), np.nan)
+    cx = np.where(seen, np.nanmean(np.where(ref[..., 2] > 0, ref[..., 0], np.nan), 1), np.nan)
     ema_x, ema_hip, ema_knee, ema_neck = [], [], [], []
     ex = eh = ek = en = None
     for t in range(len(ref)):
