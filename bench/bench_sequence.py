@@ -153,9 +153,10 @@ def run_video() -> Dict[str, Dict[str, Dict[str, float]]]:
         row = {}
         for method, fn in METHODS.items():
             pred, comp = outputs(fn(frames))
-            for tally in (Tally(), totals[method]):
+            one = Tally()
+            for tally in (one, totals[method]):
                 tally.add(pred, comp, gt, gt_ok, torso)
-            row[method] = tally.result()
+            row[method] = one.result()
             row[method]["frames_with_person"] = int(same.sum())
         out[name] = row
         print(f"video {name}: {int(same.sum())} frames", {k: round(v["jitter"], 4) for k, v in row.items()})

@@ -76,7 +76,14 @@ def make_sequences(split: int = 2, scenarios: Sequence[str] = ("waist_up", "knee
             t = np.arange(length)[:, None, None]
             vel = np.array([rng.uniform(-0.03, 0.03), rng.uniform(-0.25, 0.25) / length]) * TORSO_PX
             zoom = rng.uniform(-0.2, 0.2) / length
-            if motion == "sway":
+            if motion == "morph":  # the body moves: the pose swings to another person's and back
+                other = s.gt[(b + 1) % len(xy)] - [x0, y0]
+                both = label[b] & label[(b + 1) % len(xy)]
+                label[b] = both
+                shift = other[NECK] - p0[NECK]
+                w_t = 0.5 - 0.5 * np.cos(2 * np.pi * t / 40.0)  # there and back every 40 frames (a gait cycle)
+                gt = p0 + w_t * (other - shift - p0)
+            elif motion == "sway":
                 gt = p0 + np.stack([0.5 * TORSO_PX * np.sin(2 * np.pi * t[..., 0] / 40.0 + rng.uniform(0, 6.3)),
                                     np.zeros_like(t[..., 0], dtype=float)], -1)
             elif motion == "still":
@@ -96,6 +103,12 @@ def make_sequences(split: int = 2, scenarios: Sequence[str] = ("waist_up", "knee
             torso = np.linalg.norm(gt[:, NECK] - (gt[:, R_HIP] + gt[:, L_HIP]) / 2, axis=1)
             clips.append(Clip(frames, gt, label[b].copy(), torso, sc))
     return clips
+
+
+def morph_sequences(split: int = 2, n_people: int = 60, length: int = 120, seed: int = 2) -> List[Clip]:
+    """The body itself moves: each person's pose swings to another person's and back every 40 frames
+    (necks aligned), about as fast as limbs move when walking."""
+    return make_sequences(split, ("waist_up", "knees_up", "side_cut"), n_people, length, seed=seed, motion="morph")
 
 
 def sway_sequences(split: int = 2, n_people: int = 60, length: int = 120, seed: int = 1) -> List[Clip]:

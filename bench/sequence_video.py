@@ -6,10 +6,11 @@ that follows each of the two people (the man on the box, the woman walking past)
 their own reference track. Inputs: the same frames cropped so that person is cut, BlazePose run on
 the crop (the detector's own behaviour at the frame edge is part of the test):
 
-* fixed crops (one rectangle for the whole clip): waist_up, knees_up (bottom edge at the person's
-  median hip / knee height, full width);
+* fixed crops (one rectangle for the whole clip, 6 torso lengths wide about the person's median
+  position, so the walking woman enters, crosses and leaves it): waist_up, knees_up (bottom edge
+  at the person's median hip / knee height);
 * moving crops (the camera follows the person slowly: the rectangle's centre is an exponential
-  average of the person's, 2.5% per frame): waist_up, knees_up, side (right edge at the neck).
+  average of the person's, 10% per frame): waist_up, knees_up, side (right edge at the neck).
 
 Detections are cached in ``out/sequence_video_cache.npz`` (delete it to run BlazePose again).
 """
@@ -27,7 +28,7 @@ CACHE = os.path.join(os.path.dirname(__file__), "..", "out", "sequence_video_cac
 #: person -> starting window centre (x, y) px in the 1768x994 frames
 PEOPLE = {"man": (640, 250), "woman": (1600, 720)}
 CROPS = ("fixed_waist_up", "fixed_knees_up", "moving_waist_up", "moving_knees_up", "moving_side")
-EMA = 0.025
+EMA = 0.1
 
 
 def _detector():
@@ -93,8 +94,10 @@ def crop_rects(ref: np.ndarray, width: int, height: int) -> Dict[str, np.ndarray
     hip, knee = _level(ref, [R_HIP, L_HIP]), _level(ref, [R_KNEE, L_KNEE])
     neck_y = np.where(ref[:, NECK, 2] > 0, ref[:, NECK, 1], np.nan)
     torso = np.nanmedian(hip - neck_y)
-    rects = {"fixed_waist_up": np.tile([0, top, width, int(np.nanmedian(hip))], (len(ref), 1)),
-             "fixed_knees_up": np.tile([0, top, width, int(np.nanmedian(knee))], (len(ref), 1))}
+    mid_x = float(np.nanmedian(np.where(ref[..., 2] > 0, ref[..., 0], np.nan)[seen]))
+    x0, x1 = int(mid_x - 3 * torso), int(mid_x + 3 * torso)  # a person crossing the frame leaves and re-enters
+    rects = {"fixed_waist_up": np.tile([x0, top, x1, int(np.nanmedian(hip))], (len(ref), 1)),
+             "fixed_knees_up": np.tile([x0, top, x1, int(np.nanmedian(knee))], (len(ref), 1))}
     cx = np.where(seen, np.nanmean(np.where(ref[..., 2] > 0, ref[..., 0], np.nan), 1), np.nan)
     ema_x, ema_hip, ema_knee, ema_neck = [], [], [], []
     ex = eh = ek = en = None
@@ -111,7 +114,7 @@ def crop_rects(ref: np.ndarray, width: int, height: int) -> Dict[str, np.ndarray
         for i in range(first):
             arr[i] = arr[first]
     ex, eh, ek, en = (np.array(a, float) for a in (ema_x, ema_hip, ema_knee, ema_neck))
-    half = int(1.6 * torso)
+    half = int(2.0 * torso)
     span = int(2.2 * torso)
 
     def moving(bottom: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:

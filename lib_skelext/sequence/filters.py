@@ -31,9 +31,10 @@ class RandomWalkFilter:
         self._known = False
         self._hist: List[Tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (p_pred, x_filt, p_filt)
 
-    def step(self, z: np.ndarray, r: np.ndarray, dt: float = 1.0) -> np.ndarray:
-        """z (C,) measurement (NaN = none), r (C,) its variance (inf = none). Returns x (C,), a view."""
-        p_pred = self.p + self.q * dt
+    def step(self, z: np.ndarray, r: np.ndarray, dt: float = 1.0, q: ArrayLike = None) -> np.ndarray:
+        """z (C,) measurement (NaN = none), r (C,) its variance (inf = none); q: this step's process
+        variance per frame (default the filter's). Returns x (C,)."""
+        p_pred = self.p + (self.q if q is None else q) * dt
         if self._known and np.isfinite(z).all():  # the common case, in a few operations
             k = p_pred / (p_pred + r)
             self.x = self.x + k * (z - self.x)

@@ -12,9 +12,11 @@ not the pose. In body units (about one torso length):
    (causal) or from the candidate chosen in the previous frame (offline: Viterbi over
    the whole track). Near-even alternatives therefore do not flip from frame to frame;
    a mode the model clearly prefers (score ratio > e^switch_cost) is taken at once.
-2. filtering: every point is a random walk (``q_pose``) measured by the detector when
-   visible (``r_visible``) and by the chosen completion when missing (``r_model``), so
-   a point that leaves the frame continues from where it was last seen. The body frame
+2. filtering: every point is a random walk measured by the detector when visible
+   (``r_visible``) and by the chosen completion when missing (``r_model``), so a point
+   that leaves the frame continues from where it was last seen. The walk's variance
+   grows while the visible points move in body units (a still body keeps still
+   completions; a walking one lets them follow the model). The body frame
    (log scale, offset) is a constant-velocity filter (no lag on a steady pan).
    Causal: Kalman filter (frame t uses frames <= t); offline: RTS smoother (both sides).
 """
@@ -39,6 +41,11 @@ class TemporalParams:
     q_pose: float = 0.01 ** 2
     r_frame: float = 0.015 ** 2
     q_frame: float = 0.003 ** 2
+    #: the pose may change faster while the visible points move in body units: q = q_pose + (gain * speed)^2,
+    #: speed^2 = mean square of an exponential average (weight ``motion_ema``) of their per-frame motion,
+    #: less what detector noise of variance r_visible alone would give
+    motion_gain: float = 1.0
+    motion_ema: float = 0.1
     switch_cost: float = 1.5
     switch_scale: float = 0.3
     #: template points fitted with fewer than this many shared visible points: the frame restarts
@@ -125,6 +132,10 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
     steps = []  # (t, pose estimate (18, 2), frame estimate (3,)) per filter step
     last_f = None
     r_vis = np.full((N, 2), p.r_visible)
+    vel = np.zeros((N, 2))  # exponential average of the visible points' motion, body units per frame
+    prev_meas, prev_vis = None, None
+    noise2 = 4.0 * p.r_visible * p.motion_ema / (2.0 - p.motion_ema)  # E|vel|^2 of a still point
+    qs = np.zeros(t_len)
     for t in range(t_len):
         dt = 1.0 if last_f is None else float(frame_index[t] - last_f)
         if not ok[t]:
@@ -149,9 +160,17 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
             known = miss[t] & np.isfinite(q[:, 0])
             j = int(np.argmin(emit[t] + _choice_cost(cands[t], q, known, p)))
         chosen[t] = j
+        qs[t] = p.q_pose
+        if prev_meas is not None:
+            both = visible[t] & prev_vis
+            if both.any():
+                vel[both] += p.motion_ema * ((meas[t, both] - prev_meas[both]) / dt - vel[both])
+                speed2 = float((vel[both] ** 2).sum() / both.sum()) - noise2  # minus what jitter alone gives
+                qs[t] = p.q_pose + p.motion_gain ** 2 * max(speed2, 0.0)
+        prev_meas, prev_vis = meas[t], visible[t]
         z = np.where(visible[t][:, None], meas[t], cands[t, j])
         r = np.where(visible[t][:, None], r_vis, p.r_model)
-        est = pose.step(z.ravel(), r.ravel(), dt).reshape(N, 2)
+        est = pose.step(z.ravel(), r.ravel(), dt, qs[t]).reshape(N, 2)
         fr = frame.step(raw[t], np.full(3, p.r_frame), dt)
         steps.append((t, est, fr))
     out = np.full((t_len, N, 2), np.nan)
@@ -167,7 +186,7 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
             last_f = frame_index[t]
             z = np.where(visible[t][:, None], meas[t], cands[t, chosen[t]])
             r = np.where(visible[t][:, None], r_vis, p.r_model)
-            pose2.step(z.ravel(), r.ravel(), dt)
+            pose2.step(z.ravel(), r.ravel(), dt, qs[t])
         poses = pose2.smooth().reshape(-1, N, 2)
         frames = frame.smooth()
     else:
