@@ -5,7 +5,8 @@ Two sources:
     reference = BlazePose on the full frames, input = BlazePose on crops that cut the person
     (``sequence_video.py``);
 (b) clips made from held-out TEST people (``sequence_synthetic.py``): a still pose under a
-    panning / zooming camera with 2% detector jitter, plus a swaying set for the delay.
+    panning / zooming camera with 2% detector jitter (the issue's case), a camera swaying sideways
+    (for the delay), and a moving pose (each pose swings to another person's and back every 40 frames).
 
 Figures, all in torso lengths (reference neck -> mid-hip) over completed points: error; jitter
 (mean |second difference| per frame); jumps (share of frame steps where a completed point
@@ -98,11 +99,12 @@ class Tally:
 
 
 def run_synthetic(split: int, n_people: int, length: int) -> Dict[str, Dict[str, Dict[str, float]]]:
-    from sequence_synthetic import make_sequences, sway_sequences
+    from sequence_synthetic import make_sequences, morph_sequences, sway_sequences
 
     out: Dict[str, Dict[str, Dict[str, float]]] = {}
     sets = {"pan_zoom": make_sequences(split, n_people=n_people, length=length),
-            "sway": sway_sequences(split, n_people=n_people, length=length)}
+            "sway": sway_sequences(split, n_people=n_people, length=length),
+            "moving_pose": morph_sequences(split, n_people=n_people, length=length)}
     for set_name, clips in sets.items():
         groups: Dict[str, List] = {}
         for c in clips:

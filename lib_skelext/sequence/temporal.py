@@ -8,9 +8,8 @@ not the pose. In body units (about one torso length):
 
 1. hypothesis choice: the model's ranked completions (``rank_completions``) of each
    frame are candidates; choosing one costs -log(score) plus min((d / switch_scale)^2,
-   switch_cost), d the mean distance of its completed points from the current pose
-   (causal) or from the candidate chosen in the previous frame (offline: Viterbi over
-   the whole track). Near-even alternatives therefore do not flip from frame to frame;
+   switch_cost), d the mean distance of its completed points from the candidate chosen in
+   the previous frame (causal: greedy; offline: Viterbi over the whole track). Near-even alternatives therefore do not flip from frame to frame;
    a mode the model clearly prefers (score ratio > e^switch_cost) is taken at once.
 2. filtering: every point is a random walk measured by the detector when visible
    (``r_visible``) and by the chosen completion when missing (``r_model``), so a point
@@ -38,14 +37,17 @@ class TemporalParams:
 
     r_visible: float = 0.03 ** 2
     r_model: float = 0.12 ** 2
-    q_pose: float = 0.01 ** 2
+    q_pose: float = 0.003 ** 2
     r_frame: float = 0.015 ** 2
     q_frame: float = 0.003 ** 2
     #: the pose may change faster while the visible points move in body units: q = q_pose + (gain * speed)^2,
     #: speed^2 = mean square of an exponential average (weight ``motion_ema``) of their per-frame motion,
     #: less what detector noise of variance r_visible alone would give
-    motion_gain: float = 1.0
+    motion_gain: float = 2.0
     motion_ema: float = 0.1
+    #: completed points move at most this far per frame in body units (a change of mode is a
+    #: quick glide over a few frames, never a jump; the body's own motion comes on top)
+    max_step: float = 0.15
     switch_cost: float = 1.5
     switch_scale: float = 0.3
     #: template points fitted with fewer than this many shared visible points: the frame restarts
@@ -59,12 +61,18 @@ class TrackOutput(NamedTuple):
     chosen: np.ndarray
 
 
-def _fit(template: np.ndarray, xy: np.ndarray) -> Optional[tuple]:
-    """Scale + translation mapping template (n, 2) body units onto xy (n, 2) px (RMS spreads, as the model)."""
-    n = len(xy)
-    tc, xc = template.sum(0) / n, xy.sum(0) / n
-    st = ((template - tc) ** 2).sum()
-    sx = ((xy - xc) ** 2).sum()
+#: Weight of each body point in the frame fit: head and torso steady, elbows and knees less, hands and feet
+#: least (they swing, and detectors lose and guess them most).
+FIT_WEIGHT = np.array([1, 1, 1, .7, .5, 1, .7, .5, 1, .7, .5, 1, .7, .5, 1, 1, 1, 1], float)
+
+
+def _fit(template: np.ndarray, xy: np.ndarray, w: np.ndarray) -> Optional[tuple]:
+    """Scale + translation mapping template (n, 2) body units onto xy (n, 2) px: weighted (w (n,))
+    centroids and RMS spreads, as the model's normalisation."""
+    n = w.sum()
+    tc, xc = (template * w[:, None]).sum(0) / n, (xy * w[:, None]).sum(0) / n
+    st = (((template - tc) ** 2).sum(-1) * w).sum()
+    sx = (((xy - xc) ** 2).sum(-1) * w).sum()
     if st < 1e-8 or sx < 1e-12:
         return None
     s = float(np.sqrt(sx / st))
@@ -133,7 +141,7 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
     last_f = None
     r_vis = np.full((N, 2), p.r_visible)
     vel = np.zeros((N, 2))  # exponential average of the visible points' motion, body units per frame
-    prev_meas, prev_vis = None, None
+    prev_meas, prev_vis, last_choice = None, None, None
     noise2 = 4.0 * p.r_visible * p.motion_ema / (2.0 - p.motion_ema)  # E|vel|^2 of a still point
     qs = np.zeros(t_len)
     for t in range(t_len):
@@ -143,7 +151,7 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
         last_f = frame_index[t]
         q = pose.x.reshape(N, 2)
         shared = visible[t] & np.isfinite(q[:, 0])
-        fit = _fit(q[shared], xy[t, shared]) if shared.sum() >= p.min_shared else None
+        fit = _fit(q[shared], xy[t, shared], FIT_WEIGHT[shared]) if shared.sum() >= p.min_shared else None
         if fit is None:  # start (or restart) the template from this frame's best completion
             s, o = float(init_frame[t, 0]), init_frame[t, 1:]
             pose = RandomWalkFilter(2 * N, p.q_pose) if not steps else _restart(pose, p)
@@ -156,10 +164,12 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
         raw[t] = [np.log(s / s0), o[0] / s0, o[1] / s0]
         if offline:
             j = int(np.argmin(emit[t]))  # provisional (template only); Viterbi decides below
+        elif last_choice is None:
+            j = int(np.argmin(emit[t]))
         else:
-            known = miss[t] & np.isfinite(q[:, 0])
-            j = int(np.argmin(emit[t] + _choice_cost(cands[t], q, known, p)))
+            j = int(np.argmin(emit[t] + _choice_cost(cands[t], last_choice, miss[t], p)))
         chosen[t] = j
+        last_choice = cands[t, j]
         qs[t] = p.q_pose
         if prev_meas is not None:
             both = visible[t] & prev_vis
@@ -192,6 +202,7 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
     else:
         poses = np.stack([s[1] for s in steps])
         frames = np.stack([s[2] for s in steps])
+    poses = _slew_limit(poses, miss[ts], frame_index[ts], p.max_step)
     scale = np.exp(frames[:, 0]) * s0
     out[ts] = poses * scale[:, None, None] + frames[:, None, 1:] * s0
     return TrackOutput(out, chosen)
@@ -202,3 +213,21 @@ def _restart(pose: RandomWalkFilter, p: TemporalParams) -> RandomWalkFilter:
     fresh = RandomWalkFilter(2 * N, p.q_pose)
     fresh._hist = pose._hist
     return fresh
+
+
+def _slew_limit(poses: np.ndarray, miss: np.ndarray, frame_index: np.ndarray, max_step: float) -> np.ndarray:
+    """poses (S, 18, 2) body units: a missing point moves at most max_step per frame from its previous
+    output (causal: uses only earlier outputs)."""
+    out = poses.copy()
+    for k in range(1, len(out)):
+        m = miss[k] & np.isfinite(out[k - 1, :, 0])
+        if not m.any():
+            continue
+        step = out[k, m] - out[k - 1, m]
+        limit = max_step * float(frame_index[k] - frame_index[k - 1])
+        norm = np.sqrt((step ** 2).sum(-1))
+        over = norm > limit
+        if over.any():
+            step[over] *= (limit / norm[over])[:, None]
+            out[k, m] = out[k - 1, m] + step
+    return out
