@@ -9,8 +9,10 @@ not the pose. In body units (about one torso length):
 1. hypothesis choice: the model's ranked completions (``rank_completions``) of each
    frame are candidates; choosing one costs -log(score) plus min((d / switch_scale)^2,
    switch_cost), d the mean distance of its completed points from the candidate chosen in
-   the previous frame (causal: greedy; offline: Viterbi over the whole track). Near-even alternatives therefore do not flip from frame to frame;
-   a mode the model clearly prefers (score ratio > e^switch_cost) is taken at once.
+   the previous frame (causal: greedy; offline: Viterbi over the whole track). Near-even
+   alternatives therefore do not flip from frame to frame; a mode the model clearly
+   prefers (score ratio > e^switch_cost) is taken at once, and completed points glide
+   there at most ``max_step`` per frame.
 2. filtering: every point is a random walk measured by the detector when visible
    (``r_visible``) and by the chosen completion when missing (``r_model``), so a point
    that leaves the frame continues from where it was last seen. The walk's variance
