@@ -41,9 +41,9 @@ def save_png(path: Path, image) -> None:
     write_atomic(path, buffer.getvalue())
 
 
-def wrote(path: Path) -> None:
-    """One line per file written (``-q`` silences it)."""
-    logger.log(WROTE, "wrote %s", path)
+def wrote(*paths: Path, note: str = "") -> None:
+    """One line per input: the files written for it (``-q`` silences it)."""
+    logger.log(WROTE, "wrote %s%s", ", ".join(str(p) for p in paths), f" ({note})" if note else "")
 
 
 #: Between INFO and WARNING: shown by default, hidden by -q.
