@@ -11,11 +11,10 @@ from typing import Callable, List, Optional
 
 from ..atomic import write_atomic
 from ..errors import SkelextError
+from ..settings import MAX_JSON_BYTES
 
 logger = logging.getLogger("lib_skelext")
 
-#: Batch inputs larger than this are refused (a pose JSON is a few kB).
-MAX_JSON_BYTES = 50 * 1024 * 1024
 
 
 def read_json_file(path: Path) -> bytes:

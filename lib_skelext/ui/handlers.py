@@ -13,13 +13,12 @@ import numpy as np
 
 from ..edit_session import EditSession
 from ..errors import SkelextError
+from ..settings import MAX_JSON_BYTES
 from ..pose import BODY_NAMES, N_BODY
 from .view import _warn, view
 
 logger = logging.getLogger(__name__)
 
-#: Most bytes of pose JSON read from an upload.
-MAX_JSON_BYTES = 20 * 1024 * 1024
 
 
 def _file_path(value: Any) -> Optional[str]:

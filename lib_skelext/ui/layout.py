@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ..assets import asset_path
-from ..settings import CANVAS_MODES, DETECTORS, MAX_ALTERNATIVES
+from ..settings import OPTIONS
 from . import handlers
 from .handlers import (
     _guarded, on_alternative, on_canvas_mode, on_event, on_recomplete, on_redo, on_reset, on_run,
@@ -48,12 +48,13 @@ def build_ui(standalone: bool = False) -> "gr.Blocks":
                 photo = gr.Image(label="Photo", type="numpy", elem_id="skelext_photo")
                 pose_file = gr.File(label="…or a pose JSON (OpenPose / ControlNet)", file_types=[".json"],
                                     elem_id="skelext_pose_file")
-                detector = gr.Dropdown(list(DETECTORS), value=DETECTORS[0], label="Detector",
+                det, canvas, alts = OPTIONS["detector"], OPTIONS["canvas"], OPTIONS["alternatives"]
+                detector = gr.Dropdown(list(det.choices), value=det.default, label=det.label,
                                        elem_id="skelext_detector")
-                canvas_mode = gr.Radio(list(CANVAS_MODES), value="keep", label="Canvas",
-                                       info="keep: off-frame points stay outside; fit: scale in; expand: grow",
-                                       elem_id="skelext_canvas_mode")
-                alternatives = gr.Slider(1, MAX_ALTERNATIVES, value=3, step=1, label="Alternatives",
+                canvas_mode = gr.Radio(list(canvas.choices), value=canvas.default, label=canvas.label,
+                                       info=canvas.help, elem_id="skelext_canvas_mode")
+                # the tab starts at 3 (it is there to compare alternatives); range and step from the schema
+                alternatives = gr.Slider(alts.minimum, alts.maximum, value=3, step=alts.step, label=alts.label,
                                          elem_id="skelext_alternatives")
                 run = gr.Button("Run", variant="primary", elem_id="skelext_run")
             with gr.Column(scale=2):
