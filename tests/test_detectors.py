@@ -56,7 +56,7 @@ def test_unload_all_frees_and_forgets(counting):
 
 
 def test_unknown_name_and_failed_load_are_clear(monkeypatch, counting):
-    with pytest.raises(SkelextError, match="unknown detector 'openpose'; choose one of dwpose, blazepose"):
+    with pytest.raises(SkelextError, match="unknown detector 'openpose'; choose one of blazepose, dwpose"):
         get_detector("openpose")
 
     class Broken(Counting):
