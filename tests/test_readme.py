@@ -181,3 +181,16 @@ def test_readme_figures_come_from_the_evaluation():
     assert readme_figures.render(README, metrics) == README, "run: python -m train.readme_figures"
     waist = metrics["all"]["waist_up"]["skelext"]["err"]
     assert f"{waist:.3f}" in README  # and the figure really is in the text
+
+
+@pytest.mark.parametrize("code", blocks("python example"))
+def test_readme_python_library_example_works(code):
+    namespace: dict = {}
+    cwd = os.getcwd()
+    os.chdir(REPO_ROOT)
+    try:
+        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own example
+    finally:
+        os.chdir(cwd)
+    result = namespace["result"]
+    assert result.completed_points > 0 and result.control_image.shape[2] == 3
