@@ -157,10 +157,8 @@ def test_readme_curl_example_works(command, route, server_port):
 
 
 
-@pytest.mark.parametrize("code", blocks("python example-server"))
-def test_readme_python_example_works(code, server_port):
-    pytest.importorskip("requests")
-    code = code.replace("127.0.0.1:7870", f"127.0.0.1:{server_port}")
+def exec_in_repo(code: str) -> dict:
+    """Run a README Python block from the repository root; -> its namespace."""
     namespace: dict = {}
     cwd = os.getcwd()
     os.chdir(REPO_ROOT)
@@ -168,6 +166,13 @@ def test_readme_python_example_works(code, server_port):
         exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own example
     finally:
         os.chdir(cwd)
+    return namespace
+
+
+@pytest.mark.parametrize("code", blocks("python example-server"))
+def test_readme_python_example_works(code, server_port):
+    pytest.importorskip("requests")
+    namespace = exec_in_repo(code.replace("127.0.0.1:7870", f"127.0.0.1:{server_port}"))
     completed = namespace["completed"]
     assert any(p.get("skelext", {}).get("completed") for p in completed["people"])
 
@@ -185,12 +190,5 @@ def test_readme_figures_come_from_the_evaluation():
 
 @pytest.mark.parametrize("code", blocks("python example"))
 def test_readme_python_library_example_works(code):
-    namespace: dict = {}
-    cwd = os.getcwd()
-    os.chdir(REPO_ROOT)
-    try:
-        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own example
-    finally:
-        os.chdir(cwd)
-    result = namespace["result"]
+    result = exec_in_repo(code)["result"]
     assert result.completed_points > 0 and result.control_image.shape[2] == 3
