@@ -36,14 +36,11 @@ def detect_one(photo: Path, out_dir: Path, settings: Any, detector: Any, image: 
         image = load_image(photo)
     result = process_image(image, settings, detector=detector)
     stem = photo.stem
-    for path, data in ((out_dir / f"{stem}.json", None), (out_dir / f"{stem}_control.png", result.control_image),
-                       (out_dir / f"{stem}_overlay.png", result.overlay())):
-        if data is None:
-            write_atomic(path, result.json_text.encode("utf-8"))
-        else:
-            save_png(path, data)
-        wrote(path)
-    logger.info("%s: %d people, %d points completed", photo.name, len(result.frame.people), result.completed_points)
+    paths = (out_dir / f"{stem}.json", out_dir / f"{stem}_control.png", out_dir / f"{stem}_overlay.png")
+    write_atomic(paths[0], result.json_text.encode("utf-8"))
+    save_png(paths[1], result.control_image)
+    save_png(paths[2], result.overlay())
+    wrote(*paths, note=f"{len(result.frame.people)} people, {result.completed_points} points completed")
     return len(result.frame.people)
 
 
@@ -96,7 +93,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 def add_commands(sub: "argparse._SubParsersAction") -> None:
     p = sub.add_parser(
-        "detect", help="detect people in photo(s) or a video with DWPose (or BlazePose) and complete their skeletons",
+        "detect",
+        help="detect people in photo(s) or a video with DWPose (or BlazePose) and complete their skeletons",
         description="Detect people in a photo or a folder of photos, complete the body points cut off by "
                     "the frame or hidden, and write <stem>.json, <stem>_control.png and <stem>_overlay.png "
                     "per photo into OUT_DIR.")

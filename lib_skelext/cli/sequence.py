@@ -54,10 +54,11 @@ def complete_sequence_files(src: Path, dst: Path, args: argparse.Namespace) -> i
         for path, result in zip(_progress(files, "writing", "frame"), results):
             doc = frames_to_json([result.frame], False, normalized=out_units)
             write_atomic(dst / path.name, json.dumps(doc, indent=args.indent, allow_nan=False).encode("utf-8"))
-            wrote(dst / path.name)
+            written = [dst / path.name]
             if args.render:
                 save_png(dst / (path.stem + ".png"), result.control_image)
-                wrote(dst / (path.stem + ".png"))
+                written.append(dst / (path.stem + ".png"))
+            wrote(*written, note=_note(result))
         logger.info("%d frames, %d tracks, %d points completed -> %s", len(results), _tracks(results),
                     sum(r.completed_points for r in results), dst)
         return 0
@@ -71,14 +72,22 @@ def complete_sequence_files(src: Path, dst: Path, args: argparse.Namespace) -> i
     results = with_path(src, lambda: complete_sequence(frames, settings))
     doc = frames_to_json([r.frame for r in results], as_list, normalized=out_units)
     write_atomic(dst, json.dumps(doc, indent=args.indent, allow_nan=False).encode("utf-8"))
-    wrote(dst)
+    written = [dst]
     if args.render:
         png = Path(args.render) if isinstance(args.render, str) else dst.with_suffix(".png")
         for i, result in enumerate(results):
             path = png.with_name(f"{png.stem}_{i:05d}.png") if as_list else png
             save_png(path, result.control_image)
-            wrote(path)
+            written.append(path)
+    shown = written if len(written) <= 3 else [written[0], f"{len(written) - 1} PNGs"]
+    wrote(*shown, note=f"{len(results)} frames, {_tracks(results)} tracks, "
+                       f"{sum(r.completed_points for r in results)} points completed")
     return 0
+
+
+def _note(result) -> str:
+    people = len(result.frame.people)
+    return f"{people} {'person' if people == 1 else 'people'}, {result.completed_points} points completed"
 
 
 def _tracks(results: List) -> int:
@@ -122,12 +131,11 @@ def detect_sequence(src: Path, out_dir: Path, settings, args: argparse.Namespace
     controls = []
     for name, result in zip(_progress(names, "writing", "frame"), results):
         write_atomic(out_dir / f"{name}.json", result.json_text.encode("utf-8"))
-        wrote(out_dir / f"{name}.json")
         save_png(out_dir / f"{name}_control.png", result.control_image)
-        wrote(out_dir / f"{name}_control.png")
+        wrote(out_dir / f"{name}.json", out_dir / f"{name}_control.png", note=_note(result))
         controls.append(result.control_image)
     write_video(out_dir / "control.mp4", controls, fps)
-    wrote(out_dir / "control.mp4")
+    wrote(out_dir / "control.mp4", note=f"{len(controls)} frames at {fps:g} fps")
     logger.info("%s: %d frames, %d tracks, %d points completed -> %s", src.name, len(results), _tracks(results),
                 sum(r.completed_points for r in results), out_dir)
     return 0
