@@ -44,8 +44,8 @@ def ankle_plots(methods: Dict[str, Callable], outputs: Callable, video: Dict[str
         pred, comp = outputs(fn(clip.frames))
         tracks[name] = np.where(comp[:, ankle, None], pred[:, ankle], np.nan)
     path = os.path.join(IMAGES, "sequence_ankle_synthetic.png")
-    _plot(path, "held-out test person, waist-up, panning/zooming camera, 2% jitter: left ankle (completed)"
-          if ankle == 13 else "held-out test person, waist-up: right ankle (completed)",
+    _plot(path, "held-out test person, waist-up, panning/zooming camera, 2% jitter: "
+          f"{'left' if ankle == 13 else 'right'} ankle (completed)",
           tracks, clip.gt[:, ankle], float(np.median(clip.torso)))
     written["synthetic"] = os.path.relpath(path, ROOT)
     key = "woman/moving_waist_up"
@@ -57,7 +57,7 @@ def ankle_plots(methods: Dict[str, Callable], outputs: Callable, video: Dict[str
             tracks[name] = np.where(comp[:, 13, None], pred[:, 13], np.nan)
         truth = np.where(gt_ok[:, 13, None], gt[:, 13], np.nan)
         path = os.path.join(IMAGES, "sequence_ankle_video.png")
-        _plot(path, "sports2d_demo.mp4, walking woman, slowly moving waist-up crop: left ankle "
-              "(BlazePose on the crop, completed)", tracks, truth, float(np.median(torso)))
+        _plot(path, "sports2d_demo.mp4, walking woman, moving waist-up crop: left ankle (completed)",
+              tracks, truth, float(np.median(torso)))
         written["video"] = os.path.relpath(path, ROOT)
     return written
