@@ -3,7 +3,8 @@
 Coordinates: input and output in pixels; the filtering happens in *body units*: each
 frame's pixels are mapped onto the person's running template (their whole body as
 estimated so far) by a scale and a translation fitted to the points visible in that
-frame, so a panning or zooming camera, or a person walking, moves the frame and
+frame (weighted by how well the template knows each: a point seen so far only as a
+completion barely counts), so a panning or zooming camera, or a person walking, moves the frame and
 not the pose. In body units (about one torso length):
 
 1. hypothesis choice: the model's ranked completions (``rank_completions``) of each
@@ -47,8 +48,8 @@ class TemporalParams:
     #: less what detector noise of variance r_visible alone would give
     motion_gain: float = 2.0
     motion_ema: float = 0.1
-    #: completed points move at most this far per frame in body units (a change of mode is a
-    #: quick glide over a few frames, never a jump; the body's own motion comes on top)
+    #: completed points move at most this many torso lengths per frame relative to the body (a change of
+    #: mode is a quick glide over a few frames, never a jump; the body's own motion comes on top)
     max_step: float = 0.15
     switch_cost: float = 1.5
     switch_scale: float = 0.3
@@ -153,7 +154,11 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
         last_f = frame_index[t]
         q = pose.x.reshape(N, 2)
         shared = visible[t] & np.isfinite(q[:, 0])
-        fit = _fit(q[shared], xy[t, shared], FIT_WEIGHT[shared]) if shared.sum() >= p.min_shared else None
+        if shared.sum() >= p.min_shared:  # points known only from completions barely count (precision weights)
+            var = pose.p.reshape(N, 2).mean(1)[shared]
+            fit = _fit(q[shared], xy[t, shared], FIT_WEIGHT[shared] * p.r_visible / (p.r_visible + var))
+        else:
+            fit = None
         if fit is None:  # start (or restart) the template from this frame's best completion
             s, o = float(init_frame[t, 0]), init_frame[t, 1:]
             pose = RandomWalkFilter(2 * N, p.q_pose) if not steps else _restart(pose, p)
@@ -218,15 +223,16 @@ def _restart(pose: RandomWalkFilter, p: TemporalParams) -> RandomWalkFilter:
 
 
 def _slew_limit(poses: np.ndarray, miss: np.ndarray, frame_index: np.ndarray, max_step: float) -> np.ndarray:
-    """poses (S, 18, 2) body units: a missing point moves at most max_step per frame from its previous
-    output (causal: uses only earlier outputs)."""
+    """poses (S, 18, 2) body units: a missing point moves at most max_step torso lengths (the pose's own
+    neck to mid-hip) per frame from its previous output (causal: uses only earlier outputs)."""
     out = poses.copy()
     for k in range(1, len(out)):
         m = miss[k] & np.isfinite(out[k - 1, :, 0])
         if not m.any():
             continue
         step = out[k, m] - out[k - 1, m]
-        limit = max_step * float(frame_index[k] - frame_index[k - 1])
+        torso = np.sqrt(((out[k - 1, 1] - (out[k - 1, 8] + out[k - 1, 11]) / 2) ** 2).sum())  # neck - mid-hip
+        limit = max_step * (torso if np.isfinite(torso) and torso > 0 else 1.0) * float(frame_index[k] - frame_index[k - 1])
         norm = np.sqrt((step ** 2).sum(-1))
         over = norm > limit
         if over.any():
