@@ -123,7 +123,7 @@ _SPECS = (
                "(both sides; steadier, needs the whole clip)",
                "Sequence mode", choices=SEQUENCE_MODES),
     OptionSpec("smooth_detected", "bool", False,
-               "sequences: also smooth the detected points (default: returned exactly as detected)",
+               "sequences: also smooth the detected points (otherwise they come back exactly as detected)",
                "Smooth detected points"),
 )
 
