@@ -140,7 +140,8 @@ def video_clips() -> Dict[str, tuple]:
             gt = ref[:, :, :2] - rect[:, None, :2]
             gt_ok = ref[..., 2] > 0
             shared = gt_ok & (body[..., 2] > 0)
-            dist = np.where(shared, np.linalg.norm(body[..., :2] - gt, axis=-1), 0).sum(1) / np.maximum(shared.sum(1), 1)
+            dist = np.where(shared, np.linalg.norm(body[..., :2] - gt, axis=-1), 0).sum(1)
+            dist /= np.maximum(shared.sum(1), 1)
             same = (shared.sum(1) >= 2) & (dist < 0.5 * torso)  # BlazePose found this person in the crop
             frames = [PoseFrame([Person(body=b)] if (b[:, 2] > 0).sum() and s else [], w, h)
                       for b, s in zip(body, same)]
@@ -200,7 +201,8 @@ def measure_speed(frames_n: int = 3000, repeats: int = 3) -> Dict[str, float]:
 
 
 def table(rows: Dict[str, Dict[str, Dict[str, float]]], title: str) -> str:
-    lines = [f"\n{title}\n", "| clip | method | error | jitter | jumps > 0.3 | delay (frames) |", "|---|---|---|---|---|---|"]
+    lines = [f"\n{title}\n", "| clip | method | error | jitter | jumps > 0.3 | delay (frames) |",
+             "|---|---|---|---|---|---|"]
     for clip, row in rows.items():
         for method, r in row.items():
             lines.append(f"| {clip} | {method} | {r['error']:.3f} | {r['jitter']:.4f} | {100 * r['jump_share']:.2f}% "

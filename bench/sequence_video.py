@@ -83,6 +83,13 @@ def _level(ref: np.ndarray, joints) -> np.ndarray:
         return np.nanmean(np.where(np.isfinite(y), y, np.nan), 1)
 
 
+def _ema(value, new: float):
+    """One step of the crops' exponential average; NaN observations are skipped."""
+    if value is None or not np.isfinite(value):
+        return new
+    return value + EMA * (new - value) if np.isfinite(new) else value
+
+
 def crop_rects(ref: np.ndarray, width: int, height: int) -> Dict[str, np.ndarray]:
     """crop name -> (T, 4) integer rectangles x0, y0, x1, y1 (fixed size within each crop)."""
     import warnings
@@ -105,8 +112,7 @@ def crop_rects(ref: np.ndarray, width: int, height: int) -> Dict[str, np.ndarray
         if seen[t]:
             nx = ref[t, NECK, 0] if ref[t, NECK, 2] > 0 else cx[t]
             ex = cx[t] if ex is None else ex + EMA * (cx[t] - ex)
-            eh = hip[t] if eh is None or not np.isfinite(eh) else (eh + EMA * (hip[t] - eh) if np.isfinite(hip[t]) else eh)
-            ek = knee[t] if ek is None or not np.isfinite(ek) else (ek + EMA * (knee[t] - ek) if np.isfinite(knee[t]) else ek)
+            eh, ek = _ema(eh, hip[t]), _ema(ek, knee[t])
             en = nx if en is None else en + EMA * (nx - en)
         ema_x.append(ex), ema_hip.append(eh), ema_knee.append(ek), ema_neck.append(en)
     first = next(i for i in range(len(ref)) if seen[i])

@@ -95,8 +95,10 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
             logger.warning("skelext: sequence completion failed (%s: %s); using the poses as given",
                            type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "", exc_info=True)
             done, failed = [_copy(f) for f in frames], True
-        if not failed:
-            done = [drop_parts_of_completed(f) for f in done]
+        if not failed:  # (frames without hands or faces have nothing to drop)
+            done = [drop_parts_of_completed(f) if any(p.hand_left is not None or p.hand_right is not None
+                                                      or p.face is not None for p in f.people) else f
+                    for f in done]
     else:
         done = work
     for frame, frame_ids in zip(done, ids):

@@ -77,7 +77,7 @@ def complete_tracked(frames: Sequence[PoseFrame], ids: Sequence[Sequence[int]], 
             person.completion_confidence = np.where(miss, conf[n], 1.0)
             others = [j for j in np.nonzero(ranked.scores[n] > 0)[0] if j != chosen[n]][:alternatives - 1]
             person.alternatives = [_body(body, miss, ranked.options_px[n, j]) for j in others]
-            person.alternative_scores = [float(ranked.scores[n, chosen[n]])] + [float(ranked.scores[n, j]) for j in others]
+            person.alternative_scores = [float(ranked.scores[n, j]) for j in [chosen[n], *others]]
         elif add_completed:
             person.completion_confidence = np.ones(N_BODY)
             person.alternatives, person.alternative_scores = [], [1.0]

@@ -104,7 +104,7 @@ def _viterbi(cands: np.ndarray, emit: np.ndarray, miss: np.ndarray, valid: np.nd
         a, b = idx[n - 1], idx[n]
         use = miss[a] & miss[b]
         if use.any():
-            d = np.sqrt(((cands[a][:, None, use] - cands[b][None, :, use]) ** 2).sum(-1)).mean(-1)  # (M, M)
+            d = np.sqrt(((cands[a][:, None, use] - cands[b][None, :, use]) ** 2).sum(-1)).sum(-1) / use.sum()  # (M, M)
             trans = np.minimum((d / p.switch_scale) ** 2, p.switch_cost)
         else:
             trans = np.zeros((m, m))
@@ -155,7 +155,7 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
         q = pose.x.reshape(N, 2)
         shared = visible[t] & np.isfinite(q[:, 0])
         if shared.sum() >= p.min_shared:  # points known only from completions barely count (precision weights)
-            var = pose.p.reshape(N, 2).mean(1)[shared]
+            var = pose.p.reshape(N, 2).sum(1)[shared] / 2
             fit = _fit(q[shared], xy[t, shared], FIT_WEIGHT[shared] * p.r_visible / (p.r_visible + var))
         else:
             fit = None
@@ -226,16 +226,26 @@ def _slew_limit(poses: np.ndarray, miss: np.ndarray, frame_index: np.ndarray, ma
     """poses (S, 18, 2) body units: a missing point moves at most max_step torso lengths (the pose's own
     neck to mid-hip) per frame from its previous output (causal: uses only earlier outputs)."""
     out = poses.copy()
-    for k in range(1, len(out)):
+    if len(out) < 2:
+        return out
+    gaps = np.diff(frame_index).astype(float)
+
+    def limits(prev: np.ndarray, gap: np.ndarray) -> np.ndarray:  # prev (..., 18, 2) -> (...,)
+        torso = np.sqrt(((prev[..., 1, :] - (prev[..., 8, :] + prev[..., 11, :]) / 2) ** 2).sum(-1))
+        return max_step * np.where(np.isfinite(torso) & (torso > 0), torso, 1.0) * gap
+
+    with np.errstate(invalid="ignore"):
+        norm = np.sqrt(((out[1:] - out[:-1]) ** 2).sum(-1))  # (S-1, 18)
+        over = miss[1:] & (norm > limits(out[:-1], gaps)[:, None])
+    if not over.any():  # the usual case: nothing to limit
+        return out
+    for k in range(1 + int(np.argmax(over.any(1))), len(out)):
         m = miss[k] & np.isfinite(out[k - 1, :, 0])
-        if not m.any():
-            continue
         step = out[k, m] - out[k - 1, m]
-        torso = np.sqrt(((out[k - 1, 1] - (out[k - 1, 8] + out[k - 1, 11]) / 2) ** 2).sum())  # neck - mid-hip
-        limit = max_step * (torso if np.isfinite(torso) and torso > 0 else 1.0) * float(frame_index[k] - frame_index[k - 1])
+        limit = limits(out[k - 1], gaps[k - 1])
         norm = np.sqrt((step ** 2).sum(-1))
-        over = norm > limit
-        if over.any():
-            step[over] *= (limit / norm[over])[:, None]
+        big = norm > limit
+        if big.any():
+            step[big] *= (limit / norm[big])[:, None]
             out[k, m] = out[k - 1, m] + step
     return out

@@ -79,10 +79,11 @@ class Tracker:
         pred = track.xy + shift
         shared = vis & np.isfinite(pred[:, 0])
         if shared.sum() >= 2:
-            d = np.linalg.norm(pred[shared] - xy[shared], axis=1).mean() / track.scale
+            d = np.sqrt(((pred[shared] - xy[shared]) ** 2).sum(-1)).sum() / (shared.sum() * track.scale)
         else:
             known = np.isfinite(pred[:, 0])
-            d = np.linalg.norm(pred[known].mean(0) - xy[vis].mean(0)) / track.scale + self.p.centroid_penalty
+            gap_xy = pred[known].sum(0) / known.sum() - xy[vis].sum(0) / vis.sum()
+            d = np.sqrt((gap_xy ** 2).sum()) / track.scale + self.p.centroid_penalty
         limit = min(self.p.gate + self.p.gate_growth * (gap - 1), self.p.gate_max)
         return float(d) if d <= limit else np.inf
 
@@ -118,8 +119,7 @@ class Tracker:
         return ids
 
     def _observe(self, tr: _Track, xy: np.ndarray, vis: np.ndarray, index: int, scale: float) -> None:
-        shared = vis & np.isfinite(tr.xy[:, 0])
-        tr.xy = tr.xy.copy()
+        shared = vis & np.isfinite(tr.xy[:, 0])  # tr.xy is the track's own array (updated in place)
         if shared.any() and index > tr.last:
             moved = (xy[shared] - tr.xy[shared]).sum(0) / shared.sum()
             tr.velocity = 0.5 * tr.velocity + 0.5 * moved / (index - tr.last)
