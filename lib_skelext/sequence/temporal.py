@@ -41,7 +41,7 @@ class TemporalParams:
     r_visible: float = 0.03 ** 2
     r_model: float = 0.12 ** 2
     q_pose: float = 0.003 ** 2
-    r_frame: float = 0.015 ** 2
+    r_frame: float = 0.03 ** 2
     q_frame: float = 0.003 ** 2
     #: the pose may change faster while the visible points move in body units: q = q_pose + (gain * speed)^2,
     #: speed^2 = mean square of an exponential average (weight ``motion_ema``) of their per-frame motion,
