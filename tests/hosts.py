@@ -48,6 +48,25 @@ class FakeDetector:
         return PoseFrame(people=people, canvas_width=w, canvas_height=h)
 
 
+def use_fake_detector(monkeypatch, detector) -> List[tuple]:
+    """Make ``detector`` the registry's "dwpose" for one test (fresh registry state, as a new
+    process has). Returns the list of (weights_dir, search_dirs, device) keys it was built for,
+    so tests see which folders each surface asked the registry for."""
+    from lib_skelext import detectors
+
+    monkeypatch.setattr(detectors, "_FACTORIES", dict(detectors._FACTORIES))
+    monkeypatch.setattr(detectors, "_INSTANCES", {})
+    monkeypatch.setattr(detectors, "_LOADED", {})
+    built: List[tuple] = []
+
+    def factory(weights_dir, search_dirs, device):
+        built.append((weights_dir, tuple(str(d) for d in search_dirs or ()), device))
+        return detector
+
+    detectors._FACTORIES["dwpose"] = factory
+    return built
+
+
 class Hosts:
     def __init__(self, monkeypatch) -> None:
         self.mp = monkeypatch

@@ -1,7 +1,7 @@
 """dwpose_full in the hosts: sd-webui-controlnet (new and legacy registries) and Forge.
 
 The hosts are the fakes of ``tests/fake_hosts`` (written from host-notes), the
-detector a ``FakeDetector`` passed through the runner's ``detector_factory`` hook;
+detector a ``FakeDetector`` registered as the detector registry's "dwpose" (``hosts.use_fake_detector``);
 everything else (pipeline, rendering, JSON) is skelext's real code.
 Runs in both test environments (.venv and .venv-forge).
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hosts import FakeDetector, Hosts
+from hosts import FakeDetector, Hosts, use_fake_detector
 from lib_skelext import host
 from lib_skelext.errors import SkelextError
 from lib_skelext.host import options as host_options
@@ -37,8 +37,8 @@ def hosts(monkeypatch, tmp_path):
     h = Hosts(monkeypatch)
     h.detector = FakeDetector()
     h.webui(models_path=tmp_path / "models")
-    monkeypatch.setattr(host, "_runner", DWPoseFullRunner(host_options.read_options,
-                                                          detector_factory=lambda options: h.detector))
+    h.built = use_fake_detector(monkeypatch, h.detector)
+    monkeypatch.setattr(host, "_runner", None)
     monkeypatch.setattr(registry, "registered", {})
     monkeypatch.setattr(registry, "_payload_kind", {})
     return h
@@ -279,7 +279,7 @@ def test_completion_failure_falls_back_to_plain_dwpose(hosts, monkeypatch, caplo
     def broken(*args, **kwargs):
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr(complete, "complete_frame", broken)
+    monkeypatch.setattr(complete, "complete_frames", broken)
     with caplog.at_level(logging.WARNING):
         res = api.detect(LABEL, [photo()])
     pose = res["poses"][0]
@@ -289,25 +289,25 @@ def test_completion_failure_falls_back_to_plain_dwpose(hosts, monkeypatch, caplo
     assert sum("completion failed" in r.getMessage() for r in caplog.records) == 1
 
 
-def test_unexpected_pipeline_error_retries_without_completion(hosts, monkeypatch, caplog):
-    import lib_skelext.pipeline as pipeline
+def test_repeated_completion_bug_keeps_generating_with_one_traceback(hosts, monkeypatch, caplog):
+    """Completion bugs (any exception) never fail the preprocessor: every run still calls the
+    callback with the plain pose; the traceback is logged once, repeats are counted."""
+    import lib_skelext.complete as complete
+    from lib_skelext import core
 
-    real = pipeline.run_dwpose_full
-    calls = []
+    def buggy(*args, **kwargs):
+        raise IndexError("bug in completion")
 
-    def flaky(image, settings, *, detector=None):
-        calls.append(settings.complete)
-        if settings.complete:
-            raise IndexError("bug in completion")
-        return real(image, settings, detector=detector)
-
-    monkeypatch.setattr(pipeline, "run_dwpose_full", flaky)
+    monkeypatch.setattr(complete, "complete_frames", buggy)
+    monkeypatch.setattr(core, "_FAILURES", {})
     got = []
-    with caplog.at_level(logging.ERROR):
+    with caplog.at_level(logging.WARNING):
         for _ in range(2):
             host.runner()(photo(), 256, 0, 0.3, got.append)
-    assert calls == [True, False, True, False] and len(got) == 2
-    assert sum("using plain DWPose" in r.getMessage() for r in caplog.records) == 1
+    assert len(got) == 2 and all(len(p["people"]) == 1 for p in got)
+    failures = [r for r in caplog.records if "completion failed" in r.getMessage()]
+    assert len(failures) == 2 and failures[0].exc_info and not failures[1].exc_info
+    assert "[2 times]" in failures[1].getMessage()
 
 
 def test_missing_weights_one_clear_message(monkeypatch, tmp_path, caplog):

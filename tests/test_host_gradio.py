@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from hosts import FakeDetector, Hosts
+from hosts import FakeDetector, Hosts, use_fake_detector
 from lib_skelext import host
 from lib_skelext.host import options as host_options
 from lib_skelext.host.preprocess import DWPoseFullRunner
@@ -30,8 +30,8 @@ def gradio_app(monkeypatch, tmp_path):
     h = Hosts(monkeypatch)
     h.webui(models_path=tmp_path / "models", api_auth="alice:s3cret")
     detector = FakeDetector()
-    monkeypatch.setattr(host, "_runner", DWPoseFullRunner(host_options.read_options,
-                                                          detector_factory=lambda options: detector))
+    use_fake_detector(monkeypatch, detector)
+    monkeypatch.setattr(host, "_runner", None)
     import gradio as gr
 
     with gr.Blocks() as demo:
