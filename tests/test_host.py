@@ -39,6 +39,9 @@ def hosts(monkeypatch, tmp_path):
     h.webui(models_path=tmp_path / "models")
     h.built = use_fake_detector(monkeypatch, h.detector)
     monkeypatch.setattr(host, "_runner", None)
+    from lib_skelext import ui
+
+    monkeypatch.setattr(ui, "detector_location", lambda: None)  # on_ui_tabs sets it: undone after each test
     monkeypatch.setattr(registry, "registered", {})
     monkeypatch.setattr(registry, "_payload_kind", {})
     return h
