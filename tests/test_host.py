@@ -429,3 +429,19 @@ def test_script_registers_the_skelext_tab(hosts):
     assert len(tabs) == 1
     blocks, title, elem_id = tabs[0]
     assert isinstance(blocks, gr.Blocks) and title == "skelext" and elem_id == "skelext"
+
+
+def test_new_registry_ui_preview_and_repeat_detect(hosts):
+    """As sd-webui-controlnet v1.1.455's preview calls it (``model=``, callback only for "openpose"
+    labels, JSON string stored) and its cached ``/controlnet/detect`` (same image twice)."""
+    api = hosts.controlnet()
+    host.register_preprocessors()
+    image = photo()
+    shown, text = api.preview_json(LABEL, image, resolution=256, slider_1=0, slider_2=0.3)
+    pose = json.loads(text)
+    assert len(pose["people"]) == 1 and pose["people"][0]["skelext"]["completed"]
+    assert shown.shape[:2] == expected_size(200, 300, 256)
+    assert api.preview_json(NAME, image)[1] == ""  # no "openpose" in the name: no JSON, no Edit button
+    first = api.detect(LABEL, [image])  # -1 defaults become the sliders' defaults
+    again = api.detect(LABEL, [image])  # a new callback: ControlNet's cache misses, the callback is called
+    assert first["poses"] == again["poses"] and hosts.detector.calls[-1][1] == pytest.approx(0.3)

@@ -7,7 +7,9 @@ Checked against the real hosts' sources and runs (2026-12-01):
 * ``a1111``: sd-webui-controlnet v1.1.455 (56cec5b2) ``scripts/api.py``:
   ``/controlnet/version``; ``/controlnet/module_list?alias_names=`` with ``module_detail``
   (sliders as ``{name, value, min, max, step}``, the resolution slider first);
-  ``/controlnet/detect`` defaults -1 for resolution and thresholds, decodes each image
+  ``/controlnet/version`` answers 3;
+  ``/controlnet/detect`` defaults -1 for resolution and thresholds (replaced by the
+  sliders' defaults when out of range, as ``ControlNetUnit`` does), decodes each image
   to an array (RGBA when the PNG has alpha), calls ``cached_call`` (the fake registry's
   ``cached_call`` caches by array content, as ControlNet's ``ndarray_lru_cache``), asserts
   the pose callback for modules containing "openpose" (HTTP 500 otherwise) and returns
@@ -99,7 +101,7 @@ def build_app(kind: str = "a1111", api_auth: Optional[str] = None) -> Any:
 
         @app.get("/controlnet/version")
         async def version():
-            return {"version": 2}
+            return {"version": 3}  # what v1.1.455 answers
 
         @app.get("/controlnet/module_list")
         async def module_list(alias_names: bool = False):
@@ -125,6 +127,9 @@ def build_app(kind: str = "a1111", api_auth: Optional[str] = None) -> Any:
                 raise HTTPException(status_code=422, detail="Module not available")
             if not controlnet_input_images:
                 raise HTTPException(status_code=422, detail="No image selected")
+            unit_values = sys.modules["scripts.api_detect"].unit_values
+            controlnet_processor_res, controlnet_threshold_a, controlnet_threshold_b = unit_values(
+                preprocessor, controlnet_processor_res, controlnet_threshold_a, controlnet_threshold_b)
             images, poses = [], []
             for text in controlnet_input_images:
                 holder = {}
