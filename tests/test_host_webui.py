@@ -19,10 +19,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("onnx")
-pytest.importorskip("onnxruntime")
-
-from _onnx_fakes import empty_raw, encode_box, make_constant_pose_model, make_detector_model  # noqa: E402
 from hosts import Hosts  # noqa: E402
 from lib_skelext import detectors, host, ui  # noqa: E402
 from lib_skelext.errors import SkelextError  # noqa: E402
@@ -35,6 +31,10 @@ REPO = Path(__file__).resolve().parents[1]
 def stand_in_dwpose(folder: Path) -> None:
     """yolox_l.onnx finding one person box; dw-ll_ucoco_384.onnx putting shoulders, nose and hips
     inside the crop (scores 0.9)."""
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    from _onnx_fakes import empty_raw, encode_box, make_constant_pose_model, make_detector_model
+
     folder.mkdir(parents=True, exist_ok=True)
     raw = empty_raw()
     encode_box(raw, (220, 60, 420, 460), 1.0, objectness=0.95, class_scores={0: 0.9})
