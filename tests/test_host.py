@@ -445,3 +445,14 @@ def test_new_registry_ui_preview_and_repeat_detect(hosts):
     first = api.detect(LABEL, [image])  # -1 defaults become the sliders' defaults
     again = api.detect(LABEL, [image])  # a new callback: ControlNet's cache misses, the callback is called
     assert first["poses"] == again["poses"] and hosts.detector.calls[-1][1] == pytest.approx(0.3)
+
+
+def test_forge_ui_preview_passes_keywords_and_the_callback(hosts):
+    """Forge dfdcbab6's preview: ``preprocessor(input_image=..., input_mask=None, json_pose_callback=...)``;
+    the Edit/JSON buttons need the JSON string it stores."""
+    api = hosts.forge()
+    host.register_preprocessors()
+    image, text = api.preview_json(LABEL, photo(), resolution=256, slider_1=2, slider_2=0.3)
+    pose = json.loads(text)
+    assert len(pose["people"]) == 1 and pose["people"][0]["skelext"]["completed"]
+    assert image.shape[0] >= 256 and (pose["canvas_height"], pose["canvas_width"]) == image.shape[:2]
