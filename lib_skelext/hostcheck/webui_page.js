@@ -69,7 +69,8 @@ async function choose(page, dropdown, value) {
     const input = dropdown.locator("input").first();
     await input.click();
     await input.fill(value.slice(0, 11));
-    const option = page.locator(`ul.options li[data-value="${value}"]`).first();
+    // gradio 3 (A1111): li[data-value]; gradio 4 (Forge): li[role=option][aria-label]
+    const option = page.locator(`ul.options li[data-value="${value}"], ul.options li[aria-label="${value}"]`).first();
     await option.waitFor({ state: "visible", timeout: 10000 });
     await option.click();
     await page.waitForTimeout(800);
@@ -169,8 +170,16 @@ async function main() {
             filled = await img.evaluate((n, old) => !!n.src && n.src !== old && n.naturalWidth > 0, before)
                 .catch(() => false);
         }
-        const enabled = await page.locator('#tab_txt2img .cnet-unit-enabled input').first().isChecked()
-            .catch(() => false);
+        const enabled = await page.evaluate(() => {
+            const root = document.querySelector("#tab_txt2img #controlnet");
+            const forge = root && root.querySelector(".input-accordion");  // Forge: the unit's accordion checkbox
+            if (forge) {
+                const box = document.querySelector(`#${forge.id}-checkbox input`);
+                return !!(box && box.checked);
+            }
+            const box = root && root.querySelector(".cnet-unit-enabled input");
+            return !!(box && box.checked);
+        }).catch(() => false);
         await shot(page, "05_sent_to_controlnet.png", "txt2img ControlNet unit 0 after Send to txt2img ControlNet");
         return [completed > 0 && filled && enabled,
             `${status}; ${completed} completed points drawn; unit 0 image ${filled ? "replaced by the pose" : "NOT replaced"}, ` +
