@@ -38,6 +38,8 @@ class Reply:
         detail = data.get("detail") if isinstance(data, dict) else None
         text = detail if detail is not None else self.body.decode("utf-8", "replace")
         text = " ".join(str(text).split())
+        if not text and self.status >= 500:
+            text = "no detail in the reply; the host's console has the error"
         return f"HTTP {self.status}" + (f": {text[:limit]}" if text else "")
 
 

@@ -205,7 +205,7 @@ class WebUIChecks:
     def side_by_side(self) -> None:
         name = f"controlnet/detect matches {CONTROLNET_DWPOSE}"
         if self.ours is None:
-            self.add(name, False, "skipped: dwpose_full gave no pose", skipped=True)
+            self.add(name, False, "dwpose_full gave no pose to compare", skipped=True)
             return
         r = self.client.post("/controlnet/detect", _detect_body(CONTROLNET_DWPOSE, self.photo_b64))
         data = r.json() if r.status == 200 else None
