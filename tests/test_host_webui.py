@@ -144,3 +144,27 @@ def test_startup_line_forge_and_logging_configured(webui, capsys, caplog):
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("skelext 0")
              or "registered with Forge's ControlNet;" in r.getMessage()]
     assert len(lines) == 1 and "Forge's ControlNet" in lines[0] and "/skelext/v1/" in lines[0]
+
+
+def test_foreign_weights_in_controlnet_folder_give_the_clear_line(webui, tmp_path, monkeypatch, caplog):
+    """Regression (issue #17): a truncated or foreign file found on disk gave an onnxruntime error;
+    now the preprocessor stops with one line naming the file and the expected sha256."""
+    from lib_skelext import weights
+
+    monkeypatch.delenv("SKELEXT_SKIP_SHA256", raising=False)
+    monkeypatch.setattr(weights, "_VERIFIED", {})
+    folder = tmp_path / "cn_models" / "openpose"
+    folder.mkdir(parents=True)
+    (folder / "yolox_l.onnx").write_bytes(b"<html>rate limited</html>")  # what a failed download leaves
+    (folder / "dw-ll_ucoco_384.onnx").write_bytes(b"\0" * 1000)
+    sys.modules["modules.shared"].opts.data["control_net_modules_path"] = str(tmp_path / "cn_models")
+    api = webui.controlnet()
+    host.register_preprocessors()
+    with caplog.at_level(logging.ERROR):
+        for _ in range(2):
+            with pytest.raises(SkelextError) as err:
+                api.detect(LABEL, [np.zeros((64, 64, 3), np.uint8)])
+    message = str(err.value)
+    assert "\n" not in message and str(folder / "yolox_l.onnx") in message
+    assert "not the official yolox_l.onnx" in message and weights.DWPOSE_DETECTOR.sha256 in message
+    assert sum("not the official" in r.getMessage() for r in caplog.records) == 1  # logged once

@@ -198,3 +198,11 @@ def test_cli_host_not_running(capsys):
     assert main(["check-host", "--webui", f"http://127.0.0.1:{port}", "--timeout", "5"]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("FAIL  host reachable: no answer from") and out[-1] == "0 passed, 1 failed"
+
+
+def test_bare_server_error_points_at_the_console():
+    from lib_skelext.hostcheck.http import Reply
+
+    assert Reply(500, body=b"").why() == "HTTP 500: no detail in the reply; the host's console has the error"
+    assert Reply(422, body=b'{"detail": "Module not available"}').why() == "HTTP 422: Module not available"
+    assert Reply(0, error="no answer from http://x (refused)").why() == "no answer from http://x (refused)"
