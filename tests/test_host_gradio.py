@@ -14,8 +14,6 @@ import pytest
 
 from hosts import FakeDetector, Hosts, use_fake_detector
 from lib_skelext import host
-from lib_skelext.host import options as host_options
-from lib_skelext.host.preprocess import DWPoseFullRunner
 
 
 def free_port() -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import socket
-import sys
 import threading
 import time
 from pathlib import Path
