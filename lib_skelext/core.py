@@ -96,11 +96,14 @@ class PoseResult:
 
 # ------------------------------------------------------------------ steps
 def drop_body_points_outside(frame: PoseFrame) -> PoseFrame:
-    """Body points outside the canvas become missing (in place; returns frame)."""
+    """Body points outside the canvas become missing (in place; returns frame).
+
+    The canvas is the closed rectangle [0, W] x [0, H]: a point on its edge (a 0..1 pose's 1.0 is
+    exactly W) is visible and stays as given; only points beyond it are dropped."""
     w, h = frame.canvas_width, frame.canvas_height
     for person in frame.people:
         b = person.body
-        outside = (b[:, 2] > 0) & ((b[:, 0] < 0) | (b[:, 1] < 0) | (b[:, 0] >= w) | (b[:, 1] >= h))
+        outside = (b[:, 2] > 0) & ((b[:, 0] < 0) | (b[:, 1] < 0) | (b[:, 0] > w) | (b[:, 1] > h))
         if outside.any():
             b[outside] = 0.0
             person.source[outside] = Source.MISSING
