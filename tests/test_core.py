@@ -38,4 +38,4 @@ def test_batch_equals_one_by_one():
         single = complete_pose(frame)
         assert len(result.frame.people) == len(frame.people)
         for a, b in zip(result.frame.people, single.frame.people):
-            np.testing.assert_array_equal(a.body, b.body)
+            np.testing.assert_allclose(a.body, b.body, atol=1e-3)  # BLAS batch vs one row: float noise
