@@ -111,15 +111,14 @@ def drop_body_points_outside(frame: PoseFrame) -> PoseFrame:
 
 
 def drop_parts_of_completed(frame: PoseFrame) -> PoseFrame:
-    """Hands on a completed wrist and faces on a completed nose are dropped (in place; returns frame)."""
+    """Hands on a completed wrist and faces on a completed nose are dropped (in place; returns frame).
+    A part with no point present stays as it was (nothing hangs on the invented point)."""
     for person in frame.people:
         src = person.source
-        if src[R_WRIST] == Source.COMPLETED:
-            person.hand_right = None
-        if src[L_WRIST] == Source.COMPLETED:
-            person.hand_left = None
-        if src[NOSE] == Source.COMPLETED:
-            person.face = None
+        for anchor, part in ((R_WRIST, "hand_right"), (L_WRIST, "hand_left"), (NOSE, "face")):
+            points = getattr(person, part)
+            if src[anchor] == Source.COMPLETED and points is not None and (points[:, 2] > 0).any():
+                setattr(person, part, None)
     return frame
 
 

@@ -271,8 +271,7 @@ class EditSession:
         # Parts not in the model's hands: keep the current ones, then let them follow.
         moved.face, moved.hand_left, moved.hand_right = current.face, current.hand_left, current.hand_right
         moved.extra = copy.deepcopy(current.extra)
-        if hasattr(current, "_origin"):
-            moved._origin = current._origin  # type: ignore[attr-defined]
+        moved.origin = current.origin
         _follow(moved, current.body)
         self._push()
         st = self.state

@@ -258,7 +258,7 @@ def _narrowed_schema():
         from fuzz_api import narrowed
     finally:
         sys.path.remove(str(REPO_ROOT / "bench"))
-    app = create_app(auth="u:p", detectors={"dwpose": lambda: FakeDetector()})
+    app = create_app(auth="u:p")
     schema = schemathesis.openapi.from_dict(narrowed(app.openapi()))
     schema.app = app  # calls go through the ASGI app, no server
     schema.config.generation.update(modes=list(schemathesis.GenerationMode))
@@ -266,6 +266,14 @@ def _narrowed_schema():
 
 
 NARROWED = _narrowed_schema()
+
+
+@pytest.fixture(autouse=True)
+def fake_dwpose():
+    from hosts import FakeDetector, detector_registered
+
+    with detector_registered("dwpose", FakeDetector()):
+        yield
 
 
 @NARROWED.include(method="POST").parametrize()

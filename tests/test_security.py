@@ -219,7 +219,7 @@ def test_batch_outputs_stay_in_their_folder(tmp_path, capsys):
 def test_detect_batch_outputs_stay_in_their_folder(tmp_path, capsys, monkeypatch):
     import numpy as np
 
-    import lib_skelext.cli_detect as cli_detect
+    import lib_skelext.cli.detect as cli_detect
     from lib_skelext.pose import Person, PoseFrame
 
     class Detector:
