@@ -40,7 +40,7 @@ def option_input(name: str, **override: Any) -> Tuple[Any, Dict[str, Any]]:
     else:
         kind = "INT" if spec.kind == "int" else "FLOAT"
         step = spec.step if spec.step is not None else (1 if spec.kind == "int" else 0.01)
-        maximum = spec.maximum - step if spec.maximum_exclusive else spec.maximum
+        maximum = spec.maximum - step if getattr(spec, "maximum_exclusive", False) else spec.maximum
         extra.update(min=spec.minimum, max=maximum, step=step)
         if spec.kind == "int":
             extra.update(min=int(spec.minimum), max=int(maximum), step=int(step))

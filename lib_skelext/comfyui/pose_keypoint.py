@@ -29,11 +29,11 @@ def frames_from_pose_keypoint(value: Any, what: str = "pose_keypoint") -> List[P
     """
     if value is None:
         raise SkelextError(f"{what}: nothing connected")
-    if isinstance(value, (str, bytes)):
-        value = parse_json(value)
     if isinstance(value, tuple):
         value = list(value)
     try:
+        if isinstance(value, (str, bytes)):
+            value = parse_json(value)
         frames, _ = frames_from_json(value)
     except SkelextError as exc:
         raise SkelextError(f"{what}: {exc}") from None
