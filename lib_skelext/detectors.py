@@ -109,7 +109,7 @@ def get_detector(name: str, location: Optional[DetectorLocation] = None, *, weig
     again on the next call.
     """
     if name not in _FACTORIES:
-        raise SkelextError(f"unknown detector {name!r}; choose one of {', '.join(_FACTORIES)}")
+        raise SkelextError(f"unknown detector {name!r}; choose one of {', '.join(sorted(_FACTORIES))}")
     if location is not None:
         weights_dir, search_dirs, device = location.weights_dir, location.search_dirs, location.device
     key = _key(name, weights_dir, search_dirs, device)

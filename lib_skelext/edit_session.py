@@ -1,5 +1,8 @@
 """Editing state of the UI's pose editor: pure Python + numpy, no gradio.
 
+Over 300 lines on purpose: one state machine (snapshots, undo/redo, locks, hidden
+points, alternatives, canvas modes) whose methods share its invariants.
+
 An ``EditSession`` holds a completed ``PoseFrame`` (pixels of the current
 canvas), the selected person, per-point ``hidden`` / ``locked`` flags and
 undo/redo stacks of snapshots. The UI calls its methods from event handlers and
@@ -94,6 +97,8 @@ class EditSession:
     initial: _State = field(init=False)
     undo_stack: List[_State] = field(default_factory=list)
     redo_stack: List[_State] = field(default_factory=list)
+    #: (the image, its data: URL) of the last drawn editor background (the tab's view reuses it)
+    image_url_cache: Optional[Tuple[Any, str]] = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------ construction
     @classmethod

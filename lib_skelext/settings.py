@@ -28,6 +28,9 @@ COORD_UNITS: Tuple[str, ...] = ("auto", "px", "norm")
 DEFAULT_RESOLUTION = 512
 MIN_RESOLUTION, MAX_RESOLUTION = 64, 4096
 MAX_ALTERNATIVES = 8
+#: Most bytes of pose JSON read from one file or upload (a pose is a few kB; a 10-minute clip's
+#: list of frames a few MB). The REST API's own body limit is ``api.limits.MAX_BODY_BYTES``.
+MAX_JSON_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)

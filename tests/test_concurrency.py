@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO_ROOT
+from hosts import detector_registered
 import lib_skelext.completion_model as cm
 from lib_skelext.complete import complete_frame
 from lib_skelext.openpose_json import dumps_frame, loads_frame

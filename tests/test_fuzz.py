@@ -251,7 +251,6 @@ def _narrowed_schema():
     import schemathesis
 
     from conftest import REPO_ROOT
-    from hosts import FakeDetector
 
     sys.path.insert(0, str(REPO_ROOT / "bench"))
     try:
