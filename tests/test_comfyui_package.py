@@ -136,6 +136,7 @@ def test_pyproject_has_what_the_comfy_registry_reads():
     assert project["urls"]["Repository"].startswith("https://")
     for key in ("PublisherId", "DisplayName", "Icon"):
         assert comfy[key], key
+    assert (REPO / comfy["Icon"].split("/main/", 1)[1]).is_file()  # the icon the URL will serve
     assert all((REPO / p).exists() for p in comfy["includes"])
     for dep in project["dependencies"]:
         assert not dep.lower().startswith(("torch", "gradio", "fastapi"))
