@@ -96,3 +96,15 @@ def test_an_unreachable_host_is_one_failed_check():
         port = s.getsockname()[1]
     checks = run_checks(f"http://127.0.0.1:{port}", timeout=5)
     assert len(checks) == 1 and not checks[0].passed and checks[0].name == "comfyui: reachable"
+
+
+def test_without_the_bundled_examples_the_workflow_checks_are_skipped(fake_server, monkeypatch, tmp_path):
+    from lib_skelext.hostcheck import comfyui
+
+    monkeypatch.setattr(comfyui, "PHOTO", tmp_path / "none.png")
+    with fake_server() as host:
+        checks = by_name(run_checks(host.url, timeout=30))
+    for name in ("comfyui: load -> complete -> save", "comfyui: image -> detect (blazepose) -> save",
+                 "comfyui: batch of frames"):
+        assert checks[name].skipped and "none.png not found" in checks[name].detail
+    assert checks["comfyui: malformed JSON -> our error in /history"].passed
