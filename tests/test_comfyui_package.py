@@ -148,7 +148,7 @@ def test_licence_is_mit_and_names_the_data_terms():
 
 
 # ------------------------------------------------------------------ example workflows
-WORKFLOWS = sorted((REPO / "examples").glob("comfyui_*.json"))
+WORKFLOWS = sorted((REPO / "examples" / "comfyui").glob("*.json"))
 CORE_NODES = {"LoadImage", "PreviewImage", "SaveImage"}
 
 
@@ -191,11 +191,11 @@ def test_example_workflow_uses_the_nodes_with_valid_values(path):
 
 
 def test_the_complete_example_runs_through_the_nodes():
-    """The pasted pose of examples/comfyui_complete_pose.json, through load -> complete as wired."""
+    """The pasted pose of examples/comfyui/complete_pose.json, through load -> complete as wired."""
     pytest.importorskip("torch")
     from lib_skelext.comfyui.nodes import SkelextCompletePose, SkelextLoadPose
 
-    wf = json.loads((REPO / "examples" / "comfyui_complete_pose.json").read_text())
+    wf = json.loads((REPO / "examples" / "comfyui" / "complete_pose.json").read_text())
     nodes = {n["type"]: n for n in wf["nodes"]}
     path, text = nodes["SkelextLoadPose"]["widgets_values"][:2]
     (poses,) = SkelextLoadPose().load(path=path, json_text=text)["result"]
@@ -204,3 +204,12 @@ def test_the_complete_example_runs_through_the_nodes():
                                                       draw_hands=hands, draw_face=face)["result"]
     assert sorted(completed[0]["people"][0]["skelext"]["completed"]) == [9, 10, 12, 13]
     assert image.shape[0] == 1
+
+
+def test_workflows_stay_out_of_the_pose_examples_folder():
+    """README's batch example completes every examples/*.json: only poses may sit there."""
+    from lib_skelext.openpose_json import loads_frames
+
+    for path in (REPO / "examples").glob("*.json"):
+        frames, _ = loads_frames(path.read_bytes())
+        assert frames, path
