@@ -51,10 +51,10 @@ def test_root_init_loads_as_comfyui_does_without_heavy_imports(tmp_path):
 def test_pytest_collects_the_tree_with_a_root_init():
     """A root __init__.py makes the repository a package: the tests must still import as before."""
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only",
-                          "tests/test_pose.py", "tests/test_comfyui_nodes.py"], cwd=REPO, capture_output=True,
+                          "tests/test_pose.py"], cwd=REPO, capture_output=True,
                          text=True)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    assert "error" not in out.stdout.lower().split("\n")[-2]
+    assert "error" not in out.stdout.lower() and " collected" in out.stdout
 
 
 # ------------------------------------------------------------------ install.py
