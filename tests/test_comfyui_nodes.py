@@ -363,3 +363,11 @@ def test_bad_input_raises_one_clear_skelext_error(call, expected, comfy_host):
         call()
     message = str(info.value)
     assert expected in message and "\n" not in message and "Traceback" not in message
+
+
+def test_save_node_outside_comfyui_numbers_files_the_same_way(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no folder_paths: the current folder is the output folder
+    names = [SkelextSavePose().save([WAIST_UP], filename_prefix="out/pose")["ui"]["skelext_files"][0]["filename"]
+             for _ in range(3)]
+    assert names == ["pose_00001_.json", "pose_00002_.json", "pose_00003_.json"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == names

@@ -95,8 +95,11 @@ def output_file_base(filename_prefix: str) -> Tuple[Path, str, int, str]:
     fp = _folder_paths()
     if fp is not None:
         folder, stem, counter, subfolder, _ = fp.get_save_image_path(prefix, out_dir)
-    else:
+    else:  # outside ComfyUI: the same numbering, without its module
         subfolder, stem = os.path.split(os.path.normpath(prefix))
-        folder, counter = os.path.join(out_dir, subfolder), 1
+        folder = os.path.join(out_dir, subfolder)
+        taken = [name[len(stem) + 1:].split("_")[0] for name in (os.listdir(folder) if os.path.isdir(folder) else [])
+                 if name.startswith(stem + "_")]
+        counter = max([int(t) for t in taken if t.isdigit()] + [0]) + 1
     os.makedirs(folder, exist_ok=True)
     return Path(folder), stem, int(counter), subfolder
