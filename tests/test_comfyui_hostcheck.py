@@ -3,6 +3,7 @@ built from ComfyUI v0.3.64's server.py/execution.py interfaces) that runs skelex
 every check passes on a working host, and each kind of breakage makes its check fail."""
 from __future__ import annotations
 
+import importlib.util
 import socket
 import sys
 from pathlib import Path
@@ -15,11 +16,7 @@ from comfyui_fakes import FAKE_COMFY, comfy_host  # noqa: E402,F401  (fixture)
 from lib_skelext.comfyui.nodes import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS  # noqa: E402
 from lib_skelext.hostcheck.comfyui import run_checks  # noqa: E402
 
-HAS_MEDIAPIPE = True
-try:
-    import mediapipe  # noqa: F401
-except ImportError:
-    HAS_MEDIAPIPE = False
+HAS_MEDIAPIPE = importlib.util.find_spec("mediapipe") is not None
 
 
 @pytest.fixture
