@@ -49,7 +49,7 @@ def test_every_check_passes_on_a_working_host_and_the_cli_says_so(fake_server, c
         assert len(list(output_dir.glob("*.json"))) == 3
         assert len(list(Path(host.folder_paths.get_temp_directory()).glob("*.png"))) == 1 + 1 + 12
     lines = out.strip().splitlines()
-    assert lines[-1] == "9 passed, 0 failed"
+    assert lines[-1] == "10 passed, 0 failed"
     assert all(line.startswith("PASS  comfyui: ") for line in lines[:-1])
     assert any("malformed JSON" in line and "json_text: invalid JSON" in line for line in lines)
 
@@ -66,7 +66,8 @@ def test_a_host_that_hides_errors_fails_the_error_checks(fake_server):
     with fake_server(swallow_errors=True) as host:
         checks = by_name(run_checks(host.url, timeout=30))
     for name in ("comfyui: malformed JSON -> our error in /history", "comfyui: NaN -> our error in /history",
-                 "comfyui: empty batch -> our error in /history"):
+                 "comfyui: empty batch -> our error in /history",
+                 "comfyui: image/pose size mismatch -> our error in /history"):
         assert not checks[name].passed and "expected 'error'" in checks[name].detail
     assert checks["comfyui: load -> complete -> save"].passed
     assert checks["comfyui: invalid option refused by /prompt"].passed
@@ -102,6 +103,6 @@ def test_without_the_bundled_examples_the_workflow_checks_are_skipped(fake_serve
     with fake_server() as host:
         checks = by_name(run_checks(host.url, timeout=30))
     for name in ("comfyui: load -> complete -> save", "comfyui: image -> detect (blazepose) -> save",
-                 "comfyui: batch of frames"):
+                 "comfyui: batch of frames", "comfyui: image/pose size mismatch -> our error in /history"):
         assert checks[name].skipped and "none.png not found" in checks[name].detail
     assert checks["comfyui: malformed JSON -> our error in /history"].passed

@@ -15,8 +15,9 @@ Checks, one ``Check`` each:
   ``/upload/image`` and read by ComfyUI's own ``LoadImage``;
 * a batch of 12 frames (mixed units) -> complete (canvas fit, alternative 1) -> save:
   12 frames back, 12 control images, every frame completed;
-* malformed JSON and NaN: the run fails on our node with our one-line message in
-  ``/history/<id>`` (``execution_error``), and ComfyUI still answers afterwards;
+* malformed JSON, NaN, an empty batch, and a photo under a pose of another size: the run
+  fails on our node with our one-line message in ``/history/<id>`` (``execution_error``),
+  and ComfyUI still answers afterwards;
 * a combo value outside the choices is refused by ``POST /prompt`` with ``node_errors``.
 
 HTTP is plain ``urllib`` (the WebUI checks have their own client).
@@ -298,6 +299,22 @@ def check_batch(client: ComfyClient, deadline: float, n: int = 12) -> str:
     return f"{n} frames (mixed px/0..1) -> {n} completed frames + {n} control images (fit, alternative 1)"
 
 
+def _expect_error(client: ComfyClient, deadline: float, prompt: Dict[str, Any], node_type: str,
+                  expect: str) -> str:
+    """Queue a prompt that must fail on node_type with one SkelextError line holding ``expect``."""
+    entry = client.wait(client.queue(prompt), deadline)
+    status = entry.get("status") or {}
+    assert status.get("status_str") == "error", f"status {status.get('status_str')!r}, expected 'error'"
+    errors = [m[1] for m in status.get("messages", []) if m and m[0] == "execution_error"]
+    assert errors, "no execution_error message in the history"
+    error = errors[0]
+    message = error.get("exception_message", "").strip()
+    assert error.get("node_type") == node_type, f"error on {error.get('node_type')}"
+    assert error.get("exception_type", "").endswith("SkelextError"), f"raised {error.get('exception_type')}"
+    assert expect in message and "\n" not in message, f"message {message!r}"
+    return f"{error['node_type']}: {message!r}"
+
+
 def _error_run(client: ComfyClient, deadline: float, json_text: str, expect: str) -> str:
     prompt = {
         "1": {"class_type": "SkelextLoadPose", "inputs": {"path": "", "json_text": json_text}},
@@ -308,17 +325,23 @@ def _error_run(client: ComfyClient, deadline: float, json_text: str, expect: str
                                                           "filename_prefix": "skelext_check/never",
                                                           "layout": "one file (list of frames)", "units": "px"}},
     }
-    entry = client.wait(client.queue(prompt), deadline)
-    status = entry.get("status") or {}
-    assert status.get("status_str") == "error", f"status {status.get('status_str')!r}, expected 'error'"
-    errors = [m[1] for m in status.get("messages", []) if m and m[0] == "execution_error"]
-    assert errors, "no execution_error message in the history"
-    error = errors[0]
-    message = error.get("exception_message", "").strip()
-    assert error.get("node_type") == "SkelextLoadPose", f"error on {error.get('node_type')}"
-    assert error.get("exception_type", "").endswith("SkelextError"), f"raised {error.get('exception_type')}"
-    assert expect in message and "\n" not in message, f"message {message!r}"
-    return f"{error['node_type']}: {message!r}"
+    return _expect_error(client, deadline, prompt, "SkelextLoadPose", expect)
+
+
+def check_size_mismatch(client: ComfyClient, deadline: float) -> str:
+    """The 512x512 photo under the 270x205 waist-up pose: Render Pose refuses with our message."""
+    name = client.upload_image("skelext_check_photo.png", PHOTO.read_bytes())
+    pose = waist_up_normalized()
+    pose["skelext_check"] = uuid.uuid4().hex
+    prompt = {
+        "1": {"class_type": "LoadImage", "inputs": {"image": name}},
+        "2": {"class_type": "SkelextLoadPose", "inputs": {"path": "", "json_text": json.dumps(pose)}},
+        "3": {"class_type": "SkelextRenderPose", "inputs": {"pose_keypoint": ["2", 0], "draw_body": True,
+                                                            "draw_hands": True, "draw_face": True,
+                                                            "image": ["1", 0]}},
+        "4": {"class_type": "PreviewImage", "inputs": {"images": ["3", 0]}},
+    }
+    return _expect_error(client, deadline, prompt, "SkelextRenderPose", "image is 512x512 but pose frame 0 has a")
 
 
 def check_still_running(client: ComfyClient) -> str:
@@ -358,12 +381,14 @@ def run_checks(url: str, timeout: float = 120.0) -> List[Check]:
         why = f"{', '.join(str(p) for p in missing)} not found: run from a checkout of skelext"
         checks += [Check(name, False, why, skipped=True) for name in (
             "comfyui: load -> complete -> save", "comfyui: image -> detect (blazepose) -> save",
-            "comfyui: batch of frames")]
+            "comfyui: batch of frames", "comfyui: image/pose size mismatch -> our error in /history")]
     else:
         checks += [
             _check("comfyui: load -> complete -> save", lambda: check_load_complete_save(client, timeout)),
             _check("comfyui: image -> detect (blazepose) -> save", lambda: check_detect_blazepose(client, timeout)),
             _check("comfyui: batch of frames", lambda: check_batch(client, timeout)),
+            _check("comfyui: image/pose size mismatch -> our error in /history",
+                   lambda: check_size_mismatch(client, timeout)),
         ]
     checks += [
         _check("comfyui: malformed JSON -> our error in /history",
