@@ -56,7 +56,7 @@ def _shallow_copy(person: Person) -> Person:
         hand_right=None if person.hand_right is None else person.hand_right.copy(),
         completion_confidence=None if person.completion_confidence is None else person.completion_confidence.copy(),
         alternatives=[a.copy() for a in person.alternatives], alternative_scores=list(person.alternative_scores),
-        extra=copy.deepcopy(person.extra),
+        extra=copy.deepcopy(person.extra), origin=person.origin,  # origin is read-only: shared
     )
 
 
@@ -153,6 +153,7 @@ def complete_frames(frames: Sequence[PoseFrame], *, alternatives: int = 1,
         n = len(frame.people)
         out.append(PoseFrame(people=done[start:start + n], canvas_width=frame.canvas_width,
                              canvas_height=frame.canvas_height, animals=copy.deepcopy(frame.animals),
-                             extra=copy.deepcopy(frame.extra), normalized=frame.normalized))
+                             extra=copy.deepcopy(frame.extra), normalized=frame.normalized,
+                             source_keys=frame.source_keys))
         start += n
     return out

@@ -32,6 +32,7 @@ from typing import Dict, NamedTuple, Optional, Tuple
 
 import numpy as np
 
+from .assets import asset_path
 from .errors import SkelextError
 from .pose import BODY_FLIP
 
@@ -55,8 +56,9 @@ DISTINCT_NORM = 0.3
 
 _MIRROR = np.array(BODY_FLIP)
 
-DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                  "models", "skelext_completion_v1.safetensors")
+MODEL_FILE = "skelext_completion_v1.safetensors"
+#: The shipped model: in the source tree's models/, or inside an installed wheel (``assets``).
+DEFAULT_MODEL_PATH = str(asset_path("models/" + MODEL_FILE))
 
 
 @dataclass(frozen=True)

@@ -81,13 +81,16 @@ def detector_names() -> Tuple[str, ...]:
     return tuple(_FACTORIES)
 
 
-def register_factory(name: str, factory: Factory) -> None:
-    """Add (or replace) a detector: ``factory(weights_dir, search_dirs, device) -> Detector``.
-    Instances already built under that name are dropped."""
+def register_factory(name: str, factory: Optional[Factory]) -> Optional[Factory]:
+    """Add, replace (or with None remove) a detector: ``factory(weights_dir, search_dirs, device) ->
+    Detector``. Instances already built under that name are dropped; -> the previous factory."""
     with _LOCK:
-        _FACTORIES[name] = factory
+        previous = _FACTORIES.pop(name, None)
+        if factory is not None:
+            _FACTORIES[name] = factory
         for key in [k for k in _INSTANCES if k[0] == name]:
             _drop(key)
+    return previous
 
 
 def _key(name: str, weights_dir: Any, search_dirs: Optional[Sequence[Any]], device: str) -> RegistryKey:
@@ -106,7 +109,7 @@ def get_detector(name: str, location: Optional[DetectorLocation] = None, *, weig
     again on the next call.
     """
     if name not in _FACTORIES:
-        raise SkelextError(f"unknown detector {name!r}; choose one of {', '.join(_FACTORIES)}")
+        raise SkelextError(f"unknown detector {name!r}; choose one of {', '.join(sorted(_FACTORIES))}")
     if location is not None:
         weights_dir, search_dirs, device = location.weights_dir, location.search_dirs, location.device
     key = _key(name, weights_dir, search_dirs, device)

@@ -28,6 +28,9 @@ COORD_UNITS: Tuple[str, ...] = ("auto", "px", "norm")
 DEFAULT_RESOLUTION = 512
 MIN_RESOLUTION, MAX_RESOLUTION = 64, 4096
 MAX_ALTERNATIVES = 8
+#: Most bytes of pose JSON read from one file or upload (a pose is a few kB; a 10-minute clip's
+#: list of frames a few MB). The REST API's own body limit is ``api.limits.MAX_BODY_BYTES``.
+MAX_JSON_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,6 @@ class OptionSpec:
     minimum: Optional[float] = None
     maximum: Optional[float] = None
     step: Optional[float] = None
-    #: maximum is exclusive (fit_margin < 0.5)
-    maximum_exclusive: bool = False
 
     @property
     def cli_flag(self) -> str:
@@ -55,8 +56,7 @@ class OptionSpec:
             return " | ".join(self.choices)
         if self.minimum is None:
             return ""
-        close = ")" if self.maximum_exclusive else "]"
-        return f"[{_fmt(self.minimum)}, {_fmt(self.maximum)}{close}"
+        return f"[{_fmt(self.minimum)}, {_fmt(self.maximum)}]"
 
     def validate(self, value: Any) -> Any:
         """value converted to the option's type; SkelextError naming the option when out of range."""
@@ -80,8 +80,7 @@ class OptionSpec:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
                 raise SkelextError(f"{what} must be a number in {self.range_text()}, got {value!r}")
             value = float(value)
-        too_high = value >= self.maximum if self.maximum_exclusive else value > self.maximum
-        if value < self.minimum or too_high:
+        if value < self.minimum or value > self.maximum:
             if self.kind == "int":
                 raise SkelextError(f"{what} must be an integer from {_fmt(self.minimum)} to {_fmt(self.maximum)}, "
                                    f"got {value!r}")
@@ -117,7 +116,7 @@ _SPECS = (
     OptionSpec("draw_hands", "bool", True, "draw hands in the control image", "Draw hands"),
     OptionSpec("draw_face", "bool", True, "draw the face in the control image", "Draw face"),
     OptionSpec("fit_margin", "float", 0.05, "canvas fit/expand: margin as a fraction of the canvas side",
-               "Fit margin", minimum=0.0, maximum=0.5, step=0.01, maximum_exclusive=True),
+               "Fit margin", minimum=0.0, maximum=0.45, step=0.01),
 )
 
 #: Every option by name, in display order.

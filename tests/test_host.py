@@ -1,7 +1,7 @@
 """dwpose_full in the hosts: sd-webui-controlnet (new and legacy registries) and Forge.
 
 The hosts are the fakes of ``tests/fake_hosts`` (written from host-notes), the
-detector a ``FakeDetector`` registered as the detector registry's "dwpose" (``hosts.use_fake_detector``);
+detector a ``FakeDetector`` handed out by the detector registry (``Hosts.use_detector``);
 everything else (pipeline, rendering, JSON) is skelext's real code.
 Runs in both test environments (.venv and .venv-forge).
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hosts import FakeDetector, Hosts, use_fake_detector
+from hosts import FakeDetector, Hosts
 from lib_skelext import host
 from lib_skelext.errors import SkelextError
 from lib_skelext.host import options as host_options
@@ -37,11 +37,11 @@ def hosts(monkeypatch, tmp_path):
     h = Hosts(monkeypatch)
     h.detector = FakeDetector()
     h.webui(models_path=tmp_path / "models")
-    h.built = use_fake_detector(monkeypatch, h.detector)
-    monkeypatch.setattr(host, "_runner", None)
-    from lib_skelext import ui
+    h.locations = h.use_detector(h.detector)
+    monkeypatch.setattr(host, "_runner", DWPoseFullRunner(host_options.read_options))
+    from lib_skelext.ui import handlers
 
-    monkeypatch.setattr(ui, "detector_location", lambda: None)  # on_ui_tabs sets it: undone after each test
+    monkeypatch.setattr(handlers, "detector_location", lambda: None)  # on_ui_tabs sets it: undone after each test
     monkeypatch.setattr(registry, "registered", {})
     monkeypatch.setattr(registry, "_payload_kind", {})
     return h
@@ -275,6 +275,8 @@ def test_forge_registration_and_detect(hosts):
 
 # ------------------------------------------------------------ failures and limits
 def test_completion_failure_falls_back_to_plain_dwpose(hosts, monkeypatch, caplog):
+    """A completion bug: the plain detection comes back, detection runs once per call (no re-run of
+    the whole pipeline), and every failure reaches the WebUI console at WARNING."""
     api = hosts.controlnet()
     host.register_preprocessors()
     import lib_skelext.complete as complete
@@ -282,35 +284,23 @@ def test_completion_failure_falls_back_to_plain_dwpose(hosts, monkeypatch, caplo
     def broken(*args, **kwargs):
         raise RuntimeError("model exploded")
 
+    import lib_skelext.core as core
+
     monkeypatch.setattr(complete, "complete_frames", broken)
+    monkeypatch.setattr(core, "_FAILURES", {})
+    calls_before = len(hosts.detector.calls)
     with caplog.at_level(logging.WARNING):
         res = api.detect(LABEL, [photo()])
-    pose = res["poses"][0]
-    check_pose(pose, res["images"][0], people=1)
-    body = np.array(pose["people"][0]["pose_keypoints_2d"]).reshape(18, 3)
-    assert (body[[9, 10, 12, 13], 2] == 0).all()  # legs stay missing: plain DWPose
-    assert sum("completion failed" in r.getMessage() for r in caplog.records) == 1
-
-
-def test_repeated_completion_bug_keeps_generating_with_one_traceback(hosts, monkeypatch, caplog):
-    """Completion bugs (any exception) never fail the preprocessor: every run still calls the
-    callback with the plain pose; the traceback is logged once, repeats are counted."""
-    import lib_skelext.complete as complete
-    from lib_skelext import core
-
-    def buggy(*args, **kwargs):
-        raise IndexError("bug in completion")
-
-    monkeypatch.setattr(complete, "complete_frames", buggy)
-    monkeypatch.setattr(core, "_FAILURES", {})
-    got = []
-    with caplog.at_level(logging.WARNING):
-        for _ in range(2):
-            host.runner()(photo(), 256, 0, 0.3, got.append)
-    assert len(got) == 2 and all(len(p["people"]) == 1 for p in got)
+        again = api.detect(LABEL, [photo()])
+    assert len(hosts.detector.calls) - calls_before == 2  # one detection per request
+    for r in (res, again):
+        pose = r["poses"][0]
+        check_pose(pose, r["images"][0], people=1)
+        body = np.array(pose["people"][0]["pose_keypoints_2d"]).reshape(18, 3)
+        assert (body[[9, 10, 12, 13], 2] == 0).all()  # legs stay missing: plain DWPose
     failures = [r for r in caplog.records if "completion failed" in r.getMessage()]
-    assert len(failures) == 2 and failures[0].exc_info and not failures[1].exc_info
-    assert "[2 times]" in failures[1].getMessage()
+    assert len(failures) == 2 and all(r.levelno == logging.WARNING for r in failures)
+    assert "model exploded" in failures[0].getMessage() and "[2 times]" in failures[1].getMessage()
 
 
 def test_missing_weights_one_clear_message(monkeypatch, tmp_path, caplog):

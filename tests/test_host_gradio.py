@@ -12,8 +12,10 @@ import sys
 
 import pytest
 
-from hosts import FakeDetector, Hosts, use_fake_detector
+from hosts import FakeDetector, Hosts
 from lib_skelext import host
+from lib_skelext.host import options as host_options
+from lib_skelext.host.preprocess import DWPoseFullRunner
 
 
 def free_port() -> int:
@@ -28,8 +30,8 @@ def gradio_app(monkeypatch, tmp_path):
     h = Hosts(monkeypatch)
     h.webui(models_path=tmp_path / "models", api_auth="alice:s3cret")
     detector = FakeDetector()
-    use_fake_detector(monkeypatch, detector)
-    monkeypatch.setattr(host, "_runner", None)
+    h.locations = h.use_detector(detector)
+    monkeypatch.setattr(host, "_runner", DWPoseFullRunner(host_options.read_options))
     import gradio as gr
 
     with gr.Blocks() as demo:

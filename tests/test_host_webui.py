@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 from hosts import Hosts  # noqa: E402
-from lib_skelext import detectors, host, ui  # noqa: E402
+from lib_skelext import detectors, host  # noqa: E402
+from lib_skelext.ui import handlers  # noqa: E402
 from lib_skelext.errors import SkelextError  # noqa: E402
 from lib_skelext.host import registry  # noqa: E402
 from lib_skelext.host.preprocess import LABEL  # noqa: E402
@@ -63,7 +64,7 @@ def webui(monkeypatch, tmp_path):
     monkeypatch.setattr(registry, "registered", {})
     monkeypatch.setattr(detectors, "_INSTANCES", {})
     monkeypatch.setattr(detectors, "_LOADED", {})
-    monkeypatch.setattr(ui, "detector_location", lambda: None)  # as before the WebUI built the tab
+    monkeypatch.setattr(handlers, "detector_location", lambda: None)  # as before the WebUI built the tab
     for name in ("SKELEXT_DWPOSE_DIR", "SKELEXT_COMPLETION_MODEL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
@@ -85,12 +86,12 @@ def test_tab_run_uses_the_preprocessors_weights_and_detector(webui, tmp_path, mo
 
     # Without the WebUI's location the tab would look only in skelext's own cache: the old bug.
     with pytest.raises(SkelextError, match="empty-cache"):
-        ui.start_session(photo, None, detector="dwpose")
+        handlers.start_session(photo, None, detector="dwpose")
 
     callbacks = sys.modules["modules.script_callbacks"]
     tabs = [tab for c in callbacks.callback_map["callbacks_ui_tabs"] for tab in c.callback()]
     assert [t[1:] for t in tabs] == [("skelext", "skelext")]
-    session, message = ui.start_session(photo, None, detector="dwpose")
+    session, message = handlers.start_session(photo, None, detector="dwpose")
     assert message == "1 people detected", message
 
     dwpose = [(key, detectors._INSTANCES[key]) for key in detectors.loaded_keys() if key[0] == "dwpose"]

@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 
-from hosts import FAKES, FakeDetector, Hosts, use_fake_detector  # noqa: E402
+from hosts import FAKES, FakeDetector, Hosts  # noqa: E402
 from lib_skelext import host  # noqa: E402
 from lib_skelext.cli import main  # noqa: E402
 from lib_skelext.host import registry  # noqa: E402
@@ -78,7 +78,7 @@ def fake_webui(monkeypatch, tmp_path):
         else:
             h.forge()
         detector = FakeDetector(people=people)
-        use_fake_detector(monkeypatch, detector)
+        h.use_detector(detector)
         module = _load_webui_app()
         s = Served(module.build_app(kind, api_auth=api_auth))
         served.append(s)

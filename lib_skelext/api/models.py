@@ -1,6 +1,6 @@
 """Request and response models, built from the options schema (``settings.OPTIONS``).
 
-pydantic 1 and 2 (``create_model``, ``Field`` with ``ge``/``le``/``lt``, ``Literal``, ``Optional``,
+pydantic 1 and 2 (``create_model``, ``Field`` with ``ge``/``le``, ``Literal``, ``Optional``,
 ``Dict``, ``Any`` only): choices become enums and ranges become bounds in the OpenAPI
 schema, and FastAPI answers 422 for values outside them.
 """
@@ -29,8 +29,7 @@ def option_field(api_name: str) -> Tuple[Any, Any]:
         return Literal[spec.choices], Field(spec.default, **kw)  # type: ignore[valid-type]
     if spec.kind == "bool":
         return bool, Field(spec.default, **kw)
-    kw["ge"] = spec.minimum
-    kw["lt" if spec.maximum_exclusive else "le"] = spec.maximum
+    kw["ge"], kw["le"] = spec.minimum, spec.maximum
     return (int if spec.kind == "int" else float), Field(spec.default, **kw)
 
 

@@ -62,8 +62,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     old_level = root.level
     root.setLevel(logging.INFO if args.verbose else logging.WARNING if args.quiet else WROTE)
     try:
-        from ..settings import PipelineSettings  # noqa: F401  (validation errors below are SkelextError)
-
         return int(args.func(args) or 0)
     except SkelextError as exc:
         print(f"skelext: {exc}", file=sys.stderr)

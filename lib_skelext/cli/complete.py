@@ -26,17 +26,16 @@ def _complete_one(src: Path, dst: Path, args: argparse.Namespace, png: Optional[
     out_units = None if args.output_coords == "same" else units(args.output_coords)
     doc = frames_to_json([r.frame for r in results], as_list, normalized=out_units)
     write_atomic(dst, json.dumps(doc, indent=args.indent, allow_nan=False).encode("utf-8"))
-    wrote(dst)
+    written = [dst]
     if png is not None:
-        if as_list:  # one PNG per frame: name_00000.png ...
-            for i, result in enumerate(results):
-                path = png.with_name(f"{png.stem}_{i:05d}.png")
-                save_png(path, result.control_image)
-                wrote(path)
-        else:
-            save_png(png, results[0].control_image)
-            wrote(png)
-    return sum(r.completed_points for r in results)
+        for i, result in enumerate(results):  # a list of frames: one PNG per frame, name_00000.png ...
+            path = png.with_name(f"{png.stem}_{i:05d}.png") if as_list else png
+            save_png(path, result.control_image)
+            written.append(path)
+    completed = sum(r.completed_points for r in results)
+    shown = written if len(written) <= 3 else [written[0], f"{len(written) - 1} PNGs"]
+    wrote(*shown, note=f"{completed} points completed")
+    return completed
 
 
 def cmd_complete(args: argparse.Namespace) -> int:
@@ -71,7 +70,8 @@ def cmd_render(args: argparse.Namespace) -> int:
             frame, transform = apply_canvas_mode(frame, settings.canvas, settings.fit_margin)
             path = dst.with_name(f"{dst.stem}_{i:05d}.png") if as_list else dst
             save_png(path, PoseResult(frame=frame, detected=frame, settings=settings).control_image)
-            wrote(path)
+        wrote(dst if not as_list else dst.with_name(f"{dst.stem}_00000.png"),
+              note=f"{len(frames)} frames" if as_list else "")
 
     src, dst = Path(args.input), Path(args.output)
     if src.is_dir():

@@ -36,14 +36,11 @@ def detect_one(photo: Path, out_dir: Path, settings: Any, detector: Any, image: 
         image = load_image(photo)
     result = process_image(image, settings, detector=detector)
     stem = photo.stem
-    for path, data in ((out_dir / f"{stem}.json", None), (out_dir / f"{stem}_control.png", result.control_image),
-                       (out_dir / f"{stem}_overlay.png", result.overlay())):
-        if data is None:
-            write_atomic(path, result.json_text.encode("utf-8"))
-        else:
-            save_png(path, data)
-        wrote(path)
-    logger.info("%s: %d people, %d points completed", photo.name, len(result.frame.people), result.completed_points)
+    paths = (out_dir / f"{stem}.json", out_dir / f"{stem}_control.png", out_dir / f"{stem}_overlay.png")
+    write_atomic(paths[0], result.json_text.encode("utf-8"))
+    save_png(paths[1], result.control_image)
+    save_png(paths[2], result.overlay())
+    wrote(*paths, note=f"{len(result.frame.people)} people, {result.completed_points} points completed")
     return len(result.frame.people)
 
 

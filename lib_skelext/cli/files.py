@@ -11,11 +11,10 @@ from typing import Callable, List, Optional
 
 from ..atomic import write_atomic
 from ..errors import SkelextError
+from ..settings import MAX_JSON_BYTES
 
 logger = logging.getLogger("lib_skelext")
 
-#: Batch inputs larger than this are refused (a pose JSON is a few kB).
-MAX_JSON_BYTES = 50 * 1024 * 1024
 
 
 def read_json_file(path: Path) -> bytes:
@@ -41,9 +40,9 @@ def save_png(path: Path, image) -> None:
     write_atomic(path, buffer.getvalue())
 
 
-def wrote(path: Path) -> None:
-    """One line per file written (``-q`` silences it)."""
-    logger.log(WROTE, "wrote %s", path)
+def wrote(*paths: Path, note: str = "") -> None:
+    """One line per input: the files written for it (``-q`` silences it)."""
+    logger.log(WROTE, "wrote %s%s", ", ".join(str(p) for p in paths), f" ({note})" if note else "")
 
 
 #: Between INFO and WARNING: shown by default, hidden by -q.

@@ -1,0 +1,103 @@
+"""The main README's accuracy table and speed line, written from ``train/report/metrics.json``.
+
+    .venv/bin/python -m train.readme_figures          # rewrite the README blocks
+    .venv/bin/python -m train.readme_figures --check  # exit 1 if the README differs (tests run it)
+
+The README holds each block between ``<!-- figures:NAME -->`` and ``<!-- /figures:NAME -->``;
+nothing else in it is touched, so the figures cannot drift from the evaluation that made them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from typing import Dict, List
+
+from . import REPO_ROOT
+
+METRICS_PATH = os.path.join(REPO_ROOT, "train", "report", "metrics.json")
+README_PATH = os.path.join(REPO_ROOT, "README.md")
+OURS = "skelext"
+
+
+def _methods(rows: Dict[str, Dict]) -> List[str]:
+    names: List[str] = []
+    for scenario in rows.values():
+        names += [n for n in scenario if n not in names]
+    return [OURS] + [n for n in names if n != OURS]
+
+
+def _in_report_order(rows: Dict[str, Dict]) -> Dict[str, Dict]:
+    from .simulate_crops import SCENARIOS
+
+    known = [name for name in SCENARIOS if name in rows]
+    return {name: rows[name] for name in known + sorted(set(rows) - set(known))}
+
+
+def accuracy_table(metrics: Dict) -> str:
+    rows = _in_report_order(metrics["all"])
+    methods = _methods(rows)
+    lines = ["| scenario | people | points | " + " | ".join(methods) + " |",
+             "|---" * (3 + len(methods)) + "|"]
+    for scenario, results in rows.items():
+        ours = results[OURS]
+        best = min(r["err"] for r in results.values())
+        cells = []
+        for name in methods:
+            r = results.get(name)
+            if r is None:
+                cells.append("-")
+                continue
+            text = f"{r['err']:.3f}"
+            if r["err"] == best:
+                text = f"**{text}**"
+            if "coverage" in r:
+                text += f" ({r['coverage']:.0%} cov)"
+            cells.append(text)
+        lines.append(f"| {scenario} | {ours['people']} | {ours['points']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def speed_line(metrics: Dict) -> str:
+    speed = metrics["speed"]
+    return (f"Speed of the completion model (2 CPU cores, numpy, as measured by `train.evaluate`): "
+            f"{speed['batched_people_per_s']:,.0f} people/s batched, {speed['single_person_ms']:.2f} ms for one "
+            f"person; model file {metrics['model_bytes'] / 1e6:.2f} MB.")
+
+
+BLOCKS = {"accuracy": accuracy_table, "speed": speed_line}
+
+
+def render(readme: str, metrics: Dict) -> str:
+    for name, build in BLOCKS.items():
+        pattern = re.compile(rf"(<!-- figures:{name} -->\n).*?(\n<!-- /figures:{name} -->)", re.S)
+        if not pattern.search(readme):
+            raise SystemExit(f"README.md lacks the <!-- figures:{name} --> block")
+        readme = pattern.sub(lambda m: m.group(1) + build(metrics) + m.group(2), readme)
+    return readme
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 when the README differs")
+    args = parser.parse_args(argv)
+    with open(METRICS_PATH, encoding="utf-8") as f:
+        metrics = json.load(f)
+    with open(README_PATH, encoding="utf-8") as f:
+        readme = f.read()
+    wanted = render(readme, metrics)
+    if args.check:
+        if wanted != readme:
+            print("README.md figures differ from train/report/metrics.json: run python -m train.readme_figures",
+                  file=sys.stderr)
+            return 1
+        return 0
+    with open(README_PATH, "w", encoding="utf-8") as f:
+        f.write(wanted)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
