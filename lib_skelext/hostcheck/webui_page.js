@@ -193,6 +193,8 @@ async function main() {
         const canvas = page.locator("#setting_skelext_canvas_mode").first();
         await canvas.waitFor({ state: "visible", timeout: 15000 });
         const count = await page.locator('[id^="setting_skelext_"]').count();
+        await canvas.scrollIntoViewIfNeeded();
+        await page.evaluate(() => window.scrollBy(0, -120));
         await shot(page, "06_settings.png", "Settings -> skelext section");
         return [count >= 5, `${count} skelext settings shown`];
     });
