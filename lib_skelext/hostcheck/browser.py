@@ -37,6 +37,8 @@ def _node_modules() -> List[str]:
 def skip_reason(node: Optional[str] = None) -> Optional[str]:
     """Why the browser checks cannot run here, or None."""
     node = node or shutil.which("node")
+    if not SCRIPT.is_file():
+        return f"{SCRIPT.name} is not installed beside {__name__} (run check-host from the extension's folder)"
     if node is None:
         return "node is not installed (needed to drive Chromium with playwright-core)"
     chromium = os.environ.get("SKELEXT_CHROMIUM", "/usr/bin/chromium")
