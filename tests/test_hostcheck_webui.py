@@ -75,8 +75,10 @@ def fake_webui(monkeypatch, tmp_path):
         if kind == "a1111":
             h.controlnet()
             h.no_forge()
-        else:
+        elif kind == "forge":
             h.forge()
+        else:
+            h.no_forge()
         detector = FakeDetector(people=people)
         h.use_detector(detector)
         module = _load_webui_app()
@@ -205,3 +207,13 @@ def test_bare_server_error_points_at_the_console():
     assert Reply(500, body=b"").why() == "HTTP 500: no detail in the reply; the host's console has the error"
     assert Reply(422, body=b'{"detail": "Module not available"}').why() == "HTTP 422: Module not available"
     assert Reply(0, error="no answer from http://x (refused)").why() == "no answer from http://x (refused)"
+
+
+def test_webui_without_controlnet_says_so_once(fake_webui):
+    """As the real A1111 v1.10.1 without sd-webui-controlnet: /controlnet/* are 404."""
+    url, _, _ = fake_webui("no-controlnet")
+    checks = run_checks(url, timeout=60)
+    assert [c.name for c in checks] == ["controlnet", "skelext/v1/info", "skelext/v1/complete", "skelext/v1/detect",
+                                        "skelext/v1/render", "skelext/v1/* without credentials"]
+    assert not checks[0].passed and "sd-webui-controlnet is not installed" in checks[0].detail
+    assert all(c.passed for c in checks[1:5])

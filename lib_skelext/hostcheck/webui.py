@@ -124,6 +124,7 @@ class WebUIChecks:
         self.photo_path, self.photo_b64 = photo
         self.checks: List[Check] = []
         self.forge = False
+        self.no_controlnet = False
         self.auth_on: Optional[bool] = None
         self.ours: Optional[dict] = None
 
@@ -138,7 +139,11 @@ class WebUIChecks:
         if r.status == 0:
             self.add("host reachable", False, r.why())
             return False
-        if r.status == 404:
+        if r.status == 404 and self.client.get("/controlnet/module_list").status == 404:
+            self.no_controlnet = True
+            self.add("controlnet", False, "no /controlnet/* routes: sd-webui-controlnet is not installed or did "
+                     "not load (started with --api?); the ControlNet checks are skipped")
+        elif r.status == 404:
             self.forge = True
             self.add("controlnet/version", False, "404: no such route (Forge's built-in ControlNet has none)",
                      skipped=True)
@@ -326,11 +331,13 @@ def run_checks(url: str, auth: Optional[str] = None, browser: bool = False,
     run = WebUIChecks(client, load_photo(photo))
     if not run.controlnet_version():
         return run.checks
-    run.module_list()
+    if not run.no_controlnet:
+        run.module_list()
     run.info()
-    run.controlnet_detect()
-    run.side_by_side()
-    run.controlnet_open()
+    if not run.no_controlnet:
+        run.controlnet_detect()
+        run.side_by_side()
+        run.controlnet_open()
     run.complete()
     run.detect()
     run.render()

@@ -71,7 +71,7 @@ def dw_openpose_full(image: np.ndarray, resolution: int, json_pose_callback=None
 
 
 def build_app(kind: str = "a1111", api_auth: Optional[str] = None) -> Any:
-    """The FastAPI app of a fake WebUI of ``kind`` ("a1111" or "forge"), skelext mounted.
+    """The FastAPI app of a fake WebUI of ``kind`` ("a1111", "forge" or "no-controlnet"), skelext mounted.
 
     The fake hosts must already be installed (``Hosts.webui()`` + ``controlnet()`` or ``forge()``)."""
     from fastapi import Body, FastAPI, HTTPException
@@ -190,7 +190,7 @@ def build_app(kind: str = "a1111", api_auth: Optional[str] = None) -> Any:
             if poses:
                 res["poses"] = poses
             return res
-    else:
+    elif kind != "no-controlnet":  # A1111 without sd-webui-controlnet: skelext's routes only
         raise ValueError(f"unknown fake WebUI kind {kind!r}")
 
     host.on_app_started(None, app)
