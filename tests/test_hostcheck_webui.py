@@ -217,3 +217,15 @@ def test_webui_without_controlnet_says_so_once(fake_webui):
                                         "skelext/v1/render", "skelext/v1/* without credentials"]
     assert not checks[0].passed and "sd-webui-controlnet is not installed" in checks[0].detail
     assert all(c.passed for c in checks[1:5])
+
+
+def test_cli_browser_without_node_skips_with_the_reason(fake_webui, capsys, monkeypatch):
+    from lib_skelext.hostcheck import browser
+
+    url, _, _ = fake_webui("a1111")
+    monkeypatch.setattr(browser.shutil, "which", lambda name: None)
+    assert main(["check-host", "--webui", url, "--browser", "--timeout", "60"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    skipped = [line for line in out if line.startswith("SKIP  browser: ")]
+    assert len(skipped) == len(browser.PAGE_CHECKS) and all("node is not installed" in s for s in skipped)
+    assert out[-1] == "8 passed, 0 failed, 6 skipped"
