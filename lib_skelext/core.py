@@ -17,6 +17,8 @@ Steps, in this order, for both:
    ``completion_failed=True``;
 3. hands whose wrist and faces whose nose were completed are dropped (a detected
    hand cannot hang on an invented wrist);
+3b. (``complete_poses(..., alternative=k)``) each person's completed points become its
+   k-th ranked alternative (``choose_alternative``), before the canvas mode sees them;
 4. the canvas mode (keep / fit / expand).
 
 The result holds frames (pixels), not JSON: serialise at the edges
@@ -31,6 +33,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .errors import SkelextError
 from .pose import L_WRIST, NOSE, R_WRIST, PoseFrame, Source
 from .settings import PipelineSettings
 
@@ -96,11 +99,14 @@ class PoseResult:
 
 # ------------------------------------------------------------------ steps
 def drop_body_points_outside(frame: PoseFrame) -> PoseFrame:
-    """Body points outside the canvas become missing (in place; returns frame)."""
+    """Body points outside the canvas become missing (in place; returns frame).
+
+    The canvas is the closed rectangle [0, W] x [0, H]: a point on its edge (a 0..1 pose's 1.0 is
+    exactly W) is visible and stays as given; only points beyond it are dropped."""
     w, h = frame.canvas_width, frame.canvas_height
     for person in frame.people:
         b = person.body
-        outside = (b[:, 2] > 0) & ((b[:, 0] < 0) | (b[:, 1] < 0) | (b[:, 0] >= w) | (b[:, 1] >= h))
+        outside = (b[:, 2] > 0) & ((b[:, 0] < 0) | (b[:, 1] < 0) | (b[:, 0] > w) | (b[:, 1] > h))
         if outside.any():
             b[outside] = 0.0
             person.source[outside] = Source.MISSING
@@ -116,6 +122,31 @@ def drop_parts_of_completed(frame: PoseFrame) -> PoseFrame:
             points = getattr(person, part)
             if src[anchor] == Source.COMPLETED and points is not None and (points[:, 2] > 0).any():
                 setattr(person, part, None)
+    return frame
+
+
+def choose_alternative(frame: PoseFrame, index: int) -> PoseFrame:
+    """Each person's completed body points replaced by its ranked alternative ``index``
+    (0 = the best, as completed; k = ``person.alternatives[k - 1]``), in place; returns frame.
+
+    The chosen body and the best swap places in ``person.alternatives`` (scores too), so the
+    JSON still lists every alternative. People with fewer alternatives (or none: nothing was
+    completed) keep their best. Detected points never move.
+    """
+    if index <= 0:
+        return frame
+    for person in frame.people:
+        if index > len(person.alternatives) or len(person.alternative_scores) <= index:
+            continue
+        chosen = person.alternatives[index - 1]
+        replace = person.completed
+        body = person.body.copy()
+        body[replace] = chosen[replace]
+        alternatives = list(person.alternatives)
+        alternatives[index - 1] = person.body.copy()
+        scores = list(person.alternative_scores)
+        scores[0], scores[index] = scores[index], scores[0]
+        person.body, person.alternatives, person.alternative_scores = body, alternatives, scores
     return frame
 
 
@@ -141,7 +172,8 @@ def complete_guarded(frames: Sequence[PoseFrame], alternatives: int = 1) -> Tupl
         return list(frames), True
 
 
-def _finish(frames: Sequence[PoseFrame], settings: PipelineSettings) -> Tuple[List[PoseFrame], List[Any], bool]:
+def _finish(frames: Sequence[PoseFrame], settings: PipelineSettings,
+            alternative: int = 0) -> Tuple[List[PoseFrame], List[Any], bool]:
     """Steps 1-4 over several frames at once -> (frames, transforms, completion failed)."""
     from .canvas import apply_canvas_mode
 
@@ -155,7 +187,7 @@ def _finish(frames: Sequence[PoseFrame], settings: PipelineSettings) -> Tuple[Li
         if failed:
             work = [f.copy() for f in frames]  # as given: nothing dropped, nothing invented
         else:
-            work = [drop_parts_of_completed(f) for f in done]
+            work = [choose_alternative(drop_parts_of_completed(f), alternative) for f in done]
     out, transforms = [], []
     for frame in work:
         moved, transform = apply_canvas_mode(frame, settings.canvas, settings.fit_margin)
@@ -164,20 +196,35 @@ def _finish(frames: Sequence[PoseFrame], settings: PipelineSettings) -> Tuple[Li
     return out, transforms, failed
 
 
-def complete_poses(frames: Sequence[PoseFrame], settings: Optional[PipelineSettings] = None) -> List[PoseResult]:
-    """Complete several frames (one forward pass over all their people); one result per frame."""
+def complete_poses(frames: Sequence[PoseFrame], settings: Optional[PipelineSettings] = None, *,
+                   alternative: int = 0) -> List[PoseResult]:
+    """Complete several frames (one forward pass over all their people); one result per frame.
+
+    alternative: 0 = the best completion; k = each person's k-th ranked alternative
+    (``choose_alternative``; needs ``settings.alternatives`` >= k + 1).
+    """
     settings = settings or PipelineSettings()
+    _check_alternative(alternative, settings)
     t0 = time.perf_counter()
-    out, transforms, failed = _finish(frames, settings)
+    out, transforms, failed = _finish(frames, settings, alternative)
     elapsed = time.perf_counter() - t0
     return [PoseResult(frame=f, detected=src, settings=settings, transform=t, completion_failed=failed,
                        timings_s={"complete": elapsed, "total": elapsed})
             for f, src, t in zip(out, frames, transforms)]
 
 
-def complete_pose(frame: PoseFrame, settings: Optional[PipelineSettings] = None) -> PoseResult:
+def _check_alternative(alternative: int, settings: PipelineSettings) -> None:
+    if isinstance(alternative, bool) or not isinstance(alternative, int) or alternative < 0:
+        raise SkelextError(f"alternative must be a whole number >= 0 (0 = the best), got {alternative!r}")
+    if alternative >= settings.alternatives:
+        raise SkelextError(f"alternative {alternative} needs alternatives >= {alternative + 1} "
+                           f"(the model records {settings.alternatives})")
+
+
+def complete_pose(frame: PoseFrame, settings: Optional[PipelineSettings] = None, *,
+                  alternative: int = 0) -> PoseResult:
     """Pose in (pixels, canvas = the visible frame) -> completed pose."""
-    return complete_poses([frame], settings)[0]
+    return complete_poses([frame], settings, alternative=alternative)[0]
 
 
 def process_image(image: Any, settings: Optional[PipelineSettings] = None, *, detector: Any = None,

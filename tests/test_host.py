@@ -39,6 +39,9 @@ def hosts(monkeypatch, tmp_path):
     h.webui(models_path=tmp_path / "models")
     h.locations = h.use_detector(h.detector)
     monkeypatch.setattr(host, "_runner", DWPoseFullRunner(host_options.read_options))
+    from lib_skelext.ui import handlers
+
+    monkeypatch.setattr(handlers, "detector_location", lambda: None)  # on_ui_tabs sets it: undone after each test
     monkeypatch.setattr(registry, "registered", {})
     monkeypatch.setattr(registry, "_payload_kind", {})
     return h
@@ -416,3 +419,30 @@ def test_script_registers_the_skelext_tab(hosts):
     assert len(tabs) == 1
     blocks, title, elem_id = tabs[0]
     assert isinstance(blocks, gr.Blocks) and title == "skelext" and elem_id == "skelext"
+
+
+def test_new_registry_ui_preview_and_repeat_detect(hosts):
+    """As sd-webui-controlnet v1.1.455's preview calls it (``model=``, callback only for "openpose"
+    labels, JSON string stored) and its cached ``/controlnet/detect`` (same image twice)."""
+    api = hosts.controlnet()
+    host.register_preprocessors()
+    image = photo()
+    shown, text = api.preview_json(LABEL, image, resolution=256, slider_1=0, slider_2=0.3)
+    pose = json.loads(text)
+    assert len(pose["people"]) == 1 and pose["people"][0]["skelext"]["completed"]
+    assert shown.shape[:2] == expected_size(200, 300, 256)
+    assert api.preview_json(NAME, image)[1] == ""  # no "openpose" in the name: no JSON, no Edit button
+    first = api.detect(LABEL, [image])  # -1 defaults become the sliders' defaults
+    again = api.detect(LABEL, [image])  # a new callback: ControlNet's cache misses, the callback is called
+    assert first["poses"] == again["poses"] and hosts.detector.calls[-1][1] == pytest.approx(0.3)
+
+
+def test_forge_ui_preview_passes_keywords_and_the_callback(hosts):
+    """Forge dfdcbab6's preview: ``preprocessor(input_image=..., input_mask=None, json_pose_callback=...)``;
+    the Edit/JSON buttons need the JSON string it stores."""
+    api = hosts.forge()
+    host.register_preprocessors()
+    image, text = api.preview_json(LABEL, photo(), resolution=256, slider_1=2, slider_2=0.3)
+    pose = json.loads(text)
+    assert len(pose["people"]) == 1 and pose["people"][0]["skelext"]["completed"]
+    assert image.shape[0] >= 256 and (pose["canvas_height"], pose["canvas_width"]) == image.shape[:2]

@@ -17,7 +17,7 @@ def cmd_check_host(args: argparse.Namespace) -> int:
         from ..hostcheck.webui import run_checks
 
         checks += run_checks(args.webui, auth=args.auth, browser=args.browser, screenshots=args.screenshots,
-                             timeout=args.timeout)
+                             timeout=args.timeout, photo=args.photo)
     if args.comfyui:
         from ..hostcheck.comfyui import run_checks as run_comfy
 
@@ -35,5 +35,8 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--browser", action="store_true", help="also drive the WebUI page in headless Chromium")
     p.add_argument("--screenshots", metavar="DIR", default="check-host-screenshots",
                    help="where --browser saves screenshots (default ./check-host-screenshots)")
+    p.add_argument("--photo", metavar="PHOTO", default=None,
+                   help="photo of a person cut at the waist for the detect checks "
+                        "(default: the repository's examples/skimage_astronaut.png)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per request (default 120)")
     p.set_defaults(func=cmd_check_host)
