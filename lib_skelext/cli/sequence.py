@@ -57,6 +57,7 @@ def complete_sequence_files(src: Path, dst: Path, args: argparse.Namespace) -> i
             written = [dst / path.name]
             if args.render:
                 save_png(dst / (path.stem + ".png"), result.control_image)
+                result._control = None  # drawn and saved: not kept for the whole clip
                 written.append(dst / (path.stem + ".png"))
             wrote(*written, note=_note(result))
         logger.info("%d frames, %d tracks, %d points completed -> %s", len(results), _tracks(results),
@@ -78,6 +79,7 @@ def complete_sequence_files(src: Path, dst: Path, args: argparse.Namespace) -> i
         for i, result in enumerate(results):
             path = png.with_name(f"{png.stem}_{i:05d}.png") if as_list else png
             save_png(path, result.control_image)
+            result._control = None
             written.append(path)
     shown = written if len(written) <= 3 else [written[0], f"{len(written) - 1} PNGs"]
     wrote(*shown, note=f"{len(results)} frames, {_tracks(results)} tracks, "
@@ -128,14 +130,18 @@ def detect_sequence(src: Path, out_dir: Path, settings, args: argparse.Namespace
         names = frame_names(len(frames), src.stem)
     names = names[:len(frames)]
     results = with_path(src, lambda: complete_sequence(frames, settings))
-    controls = []
-    for name, result in zip(_progress(names, "writing", "frame"), results):
-        write_atomic(out_dir / f"{name}.json", result.json_text.encode("utf-8"))
-        save_png(out_dir / f"{name}_control.png", result.control_image)
-        wrote(out_dir / f"{name}.json", out_dir / f"{name}_control.png", note=_note(result))
-        controls.append(result.control_image)
-    write_video(out_dir / "control.mp4", controls, fps)
-    wrote(out_dir / "control.mp4", note=f"{len(controls)} frames at {fps:g} fps")
+
+    def controls():  # one frame at a time: a long video's control images never sit in memory together
+        for name, result in zip(_progress(names, "writing", "frame"), results):
+            write_atomic(out_dir / f"{name}.json", result.json_text.encode("utf-8"))
+            image = result.control_image
+            result._control = None
+            save_png(out_dir / f"{name}_control.png", image)
+            wrote(out_dir / f"{name}.json", out_dir / f"{name}_control.png", note=_note(result))
+            yield image
+
+    count = write_video(out_dir / "control.mp4", controls(), fps)
+    wrote(out_dir / "control.mp4", note=f"{count} frames at {fps:g} fps")
     logger.info("%s: %d frames, %d tracks, %d points completed -> %s", src.name, len(results), _tracks(results),
                 sum(r.completed_points for r in results), out_dir)
     return 0
