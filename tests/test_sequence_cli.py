@@ -167,3 +167,22 @@ def test_detect_sequence_frame_folder(tmp_path, monkeypatch):
                  "--resolution", "128", "--fps", "12"]) == 0
     assert all((tmp_path / "out" / f"img{t}.json").is_file() for t in range(5))
     assert (tmp_path / "out" / "control.mp4").stat().st_size > 0
+
+
+def test_write_video_pads_odd_sizes_and_counts_frames(tmp_path):
+    """An expanded canvas can be odd-sized; MPEG-4 needs even sizes: padded, every frame kept."""
+    import cv2
+
+    from lib_skelext.sequence.video_io import write_video
+
+    frames = (np.full((17, 31, 3), 40 * i, np.uint8) for i in range(3))
+    assert write_video(tmp_path / "odd.mp4", frames, 10.0) == 3
+    cap = cv2.VideoCapture(str(tmp_path / "odd.mp4"))
+    sizes = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        sizes.append(frame.shape[:2])
+    cap.release()
+    assert sizes == [(18, 32)] * 3

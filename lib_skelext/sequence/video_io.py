@@ -60,7 +60,7 @@ def read_video(path: Path) -> Iterator[np.ndarray]:
 def write_video(path: Path, images: Iterable[np.ndarray], fps: float) -> int:
     """(H, W, 3) uint8 RGB frames -> an MP4 (codec 'mp4v') at ``fps`` frames per second; returns the count.
 
-    Frames of another size than the first are padded / cut onto its size (top-left aligned).
+    Frames are padded / cut onto the first frame's size rounded up to even numbers (top-left aligned).
     Written to a temporary name, then renamed.
     """
     cv2 = _cv2()
@@ -73,6 +73,7 @@ def write_video(path: Path, images: Iterable[np.ndarray], fps: float) -> int:
         for image in images:
             if writer is None:
                 h, w = image.shape[:2]
+                h, w = h + h % 2, w + w % 2  # MPEG-4 wants even sizes: pad one black row/column
                 writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (w, h))
                 if not writer.isOpened():
                     raise SkelextError(f"{path}: OpenCV cannot write MP4 video here")
