@@ -208,3 +208,19 @@ def test_bad_mode_is_an_error(mean_pose):
     frames, _ = waist_up_clip(mean_pose, n=3)
     with pytest.raises(SkelextError, match="causal, offline"):
         complete_sequence(frames, mode="sideways")
+
+
+def test_a_persons_completion_uses_only_their_own_history(mean_pose):
+    """Person A's completed points are the same whether or not person B (waist-up too, jittery)
+    shares the clip: each track is filtered on its own."""
+    frames_a, _ = waist_up_clip(mean_pose, n=40, seed=1)
+    frames_b, _ = waist_up_clip(mean_pose, n=40, seed=2, speed=(0.0, 0.0))
+    both = []
+    for fa, fb in zip(frames_a, frames_b):
+        b = fb.people[0].body.copy()
+        b[b[:, 2] > 0, 0] += 1000  # B stands far to the right
+        both.append(PoseFrame([Person(body=b), fa.people[0]], 1600, 260))
+    alone = [PoseFrame(f.people, 1600, 260) for f in frames_a]
+    with_b = completed_xy(complete_sequence(both), person=1)
+    only_a = completed_xy(complete_sequence(alone))
+    np.testing.assert_allclose(with_b, only_a, rtol=0, atol=1e-4)
