@@ -46,7 +46,7 @@ class TemporalParams:
     #: the pose may change faster while the visible points move in body units: q = q_pose + (gain * speed)^2,
     #: speed^2 = mean square of an exponential average (weight ``motion_ema``) of their per-frame motion,
     #: less what detector noise of variance r_visible alone would give
-    motion_gain: float = 2.0
+    motion_gain: float = 8.0
     motion_ema: float = 0.1
     #: completed points move at most this many torso lengths per frame relative to the body (a change of
     #: mode is a quick glide over a few frames, never a jump; the body's own motion comes on top)
