@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -61,14 +61,20 @@ class PoseResult:
 
     @property
     def control_image(self) -> np.ndarray:
-        """(H, W, 3) uint8 RGB, the ControlNet-style drawing of ``frame`` (draw_* from settings)."""
+        """(H, W, 3) uint8 RGB, the ControlNet-style drawing of ``frame`` (draw_* from settings);
+        drawn once and kept."""
         if self._control is None:
-            from .render import render_frame
-
-            s = self.settings
-            self._control = render_frame(self.frame, draw_body=s.draw_body, draw_hands=s.draw_hands,
-                                         draw_face=s.draw_face)
+            self._control = self.draw_control_image()
         return self._control
+
+    def draw_control_image(self) -> np.ndarray:
+        """The control image drawn now and not kept (long clips: one image in memory at a time)."""
+        if self._control is not None:
+            return self._control
+        from .render import render_frame
+
+        s = self.settings
+        return render_frame(self.frame, draw_body=s.draw_body, draw_hands=s.draw_hands, draw_face=s.draw_face)
 
     def to_dict(self, normalized: Optional[bool] = None) -> Dict[str, Any]:
         """OpenPose JSON object of ``frame`` (units: as read, unless ``normalized`` says)."""
@@ -153,16 +159,22 @@ def choose_alternative(frame: PoseFrame, index: int) -> PoseFrame:
 _FAILURES: Dict[str, int] = {}
 
 
-def complete_guarded(frames: Sequence[PoseFrame], alternatives: int = 1) -> Tuple[List[PoseFrame], bool]:
+def complete_guarded(frames: Sequence[PoseFrame], alternatives: int = 1, *,
+                     completer: Optional[Callable[[Sequence[PoseFrame]], List[PoseFrame]]] = None
+                     ) -> Tuple[List[PoseFrame], bool]:
     """(completed frames, failed). On any exception: a WARNING line and the inputs unchanged.
 
-    Every failure is logged at WARNING (the WebUI console shows WARNING and up); the
-    traceback only the first time a message is seen, and later ones count repeats.
+    completer: frames -> completed frames (default ``complete.complete_frames``; the sequence
+    path passes its tracked, temporal completion). Every failure is logged at WARNING (the
+    WebUI console shows WARNING and up); the traceback only the first time a message is seen,
+    and later ones count repeats.
     """
     try:
-        from .complete import complete_frames
+        if completer is None:
+            from .complete import complete_frames
 
-        return complete_frames(frames, alternatives=alternatives), False
+            return complete_frames(frames, alternatives=alternatives), False
+        return completer(frames), False
     except Exception as exc:  # never break generation because of completion
         message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         count = _FAILURES.get(message, 0) + 1
@@ -228,12 +240,13 @@ def complete_pose(frame: PoseFrame, settings: Optional[PipelineSettings] = None,
 
 
 def process_image(image: Any, settings: Optional[PipelineSettings] = None, *, detector: Any = None,
-                  location: Any = None) -> PoseResult:
+                  location: Any = None, draw: bool = True) -> PoseResult:
     """Image in ((H, W, 3) uint8 RGB; gray/RGBA accepted) -> detect on ControlNet's resized, padded
     image -> complete -> canvas; the control image is drawn (``result.control_image``).
 
     detector: any ``detectors.Detector``; default: the registry's one for ``settings.detector``
     at ``location`` (a ``detectors.DetectorLocation``; default: the standalone folders).
+    draw: draw the control image now (False: only when ``result.control_image`` is read).
     """
     from .resize import resize_image_with_pad
 
@@ -258,8 +271,9 @@ def process_image(image: Any, settings: Optional[PipelineSettings] = None, *, de
     timings["complete"] = time.perf_counter() - t
     result = PoseResult(frame=frame, detected=detected, settings=settings, transform=transform, image=resized,
                         completion_failed=failed, timings_s=timings)
-    t = time.perf_counter()
-    result.control_image  # drawn now: every image-path caller needs it, and its time is reported
-    timings["render"] = time.perf_counter() - t
+    if draw:
+        t = time.perf_counter()
+        result.control_image  # drawn now: image-path callers need it, and its time is reported
+        timings["render"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     return result

@@ -328,9 +328,18 @@ def person_to_dict(person: Person, scale: np.ndarray) -> Dict[str, Any]:
     if info is not None:
         doc[SKELEXT_KEY] = info
     elif not _body_unchanged(person):
-        # nothing completed any more: a stale record would mark points again on reading
-        doc.pop(SKELEXT_KEY, None)
+        # nothing completed any more: a stale completion record would mark points again on reading;
+        # other keys of the record (a sequence's track_id) stay
+        rest = {k: v for k, v in (person.extra.get(SKELEXT_KEY) or {}).items() if k not in _COMPLETION_KEYS}
+        if rest:
+            doc[SKELEXT_KEY] = rest
+        else:
+            doc.pop(SKELEXT_KEY, None)
     return doc
+
+
+#: The keys of the ``skelext`` record that describe a completion (rebuilt on every write).
+_COMPLETION_KEYS = ("completed", "confidence", "alternatives", "best_score")
 
 
 def _body_unchanged(person: Person) -> bool:

@@ -442,3 +442,13 @@ def test_complete_a_list_of_frames_gives_a_list(tmp_path):
     src.write_text(json.dumps([frame, {"people": []}]))
     line = assert_one_line_error(run_cli("complete", src, "-o", tmp_path / "x.json"))
     assert "frame 1" in line
+
+
+def test_complete_without_the_model_file_fails_instead_of_writing_the_pose_unchanged(tmp_path):
+    example = REPO_ROOT / "examples" / "waist_up.json"
+    env = {**os.environ, "SKELEXT_COMPLETION_MODEL": str(tmp_path / "absent.safetensors")}
+    result = subprocess.run([sys.executable, "-m", "lib_skelext", "complete", str(example), "-o",
+                             str(tmp_path / "out.json")], cwd=REPO_ROOT, capture_output=True, text=True, env=env,
+                            timeout=120)
+    line = assert_one_line_error(result)
+    assert "absent.safetensors" in line and not (tmp_path / "out.json").exists()

@@ -371,3 +371,45 @@ def test_save_node_outside_comfyui_numbers_files_the_same_way(tmp_path, monkeypa
              for _ in range(3)]
     assert names == ["pose_00001_.json", "pose_00002_.json", "pose_00003_.json"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == names
+
+
+def jittered_clip(frames=30, seed=0):
+    """A still waist-up person over ``frames`` frames with 2-pixel detector jitter (POSE_KEYPOINT)."""
+    rng = np.random.default_rng(seed)
+    clip = []
+    for _ in range(frames):
+        doc = copy.deepcopy(WAIST_UP)
+        body = doc["people"][0]["pose_keypoints_2d"]
+        for i in range(0, len(body), 3):
+            if body[i + 2] > 0:
+                body[i] += float(rng.normal(0, 2))
+                body[i + 1] += float(rng.normal(0, 2))
+        clip.append(doc)
+    return clip
+
+
+def completed_track(poses, point):
+    return np.array([p["people"][0]["pose_keypoints_2d"][3 * point:3 * point + 2] for p in poses])
+
+
+def test_complete_pose_sequence_option_tracks_and_steadies_a_batch(comfy_host):
+    """sequence causal/offline: the batch is one video; people get track ids and the completed ankle
+    moves less from frame to frame than with every frame on its own; detected points stay as given."""
+    clip = jittered_clip()
+    node = SkelextCompletePose()
+    off = node.complete(copy.deepcopy(clip))["result"][0]
+    for mode in ("causal", "offline"):
+        poses, images = node.complete(copy.deepcopy(clip), sequence=mode)["result"]
+        assert images.shape[0] == len(clip)
+        assert {p["people"][0]["skelext"]["track_id"] for p in poses} == {0}
+        jitter = [np.abs(np.diff(completed_track(x, 10), 2, axis=0)).mean() for x in (off, poses)]
+        assert jitter[1] < 0.5 * jitter[0], (mode, jitter)
+        given = [i for i in range(18) if clip[0]["people"][0]["pose_keypoints_2d"][3 * i + 2] > 0]
+        for sent, got in zip(clip, poses):
+            for i in given:
+                assert got["people"][0]["pose_keypoints_2d"][3 * i:3 * i + 2] == \
+                    sent["people"][0]["pose_keypoints_2d"][3 * i:3 * i + 2]
+    with pytest.raises(SkelextError, match="alternative applies to single images"):
+        node.complete(copy.deepcopy(clip), alternative=1, sequence="causal")
+    with pytest.raises(SkelextError, match="sequence must be one of"):
+        node.complete(copy.deepcopy(clip), sequence="sideways")

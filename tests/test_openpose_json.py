@@ -616,3 +616,18 @@ def test_roundtrip_through_real_completion_keeps_every_key_and_value():
                 assert [type(v) for v in body_out[3 * i:3 * i + 3]] == [type(v) for v in body_in[3 * i:3 * i + 3]]
     for key in ("version", "meta", "canvas_width", "canvas_height"):
         assert out[key] == before[key]
+
+
+def test_a_record_without_completion_keeps_its_other_keys():
+    """A smoothed (changed) body with nothing completed: the completion keys go, a track_id stays."""
+    doc = doc_of([{"pose_keypoints_2d": body_list({1: (10, 20, 1.0), 2: (12, 30, 1.0)}),
+                   "skelext": {"completed": [1], "confidence": [1.0] * 18, "track_id": 3}}])
+    frame = loads_frame(json.dumps(doc))
+    person = frame.people[0]
+    person.body[2, 0] += 1.5  # moved (smoothed), not completed
+    person.source[:] = np.where(person.body[:, 2] > 0, Source.DETECTED, Source.MISSING)
+    person.completion_confidence = None
+    out = json.loads(dumps_frame(frame))["people"][0]
+    assert out["skelext"] == {"track_id": 3}
+    del person.extra["skelext"]["track_id"]
+    assert "skelext" not in json.loads(dumps_frame(frame))["people"][0]

@@ -1,4 +1,6 @@
-"""The main README's accuracy table and speed line, written from ``train/report/metrics.json``.
+"""The main README's figures, written from the files that measured them: the accuracy table and
+the speed line from ``train/report/metrics.json`` (``train.evaluate``), the video table from
+``bench/sequence_results.json`` (``bench/bench_sequence.py``).
 
     .venv/bin/python -m train.readme_figures          # rewrite the README blocks
     .venv/bin/python -m train.readme_figures --check  # exit 1 if the README differs (tests run it)
@@ -67,7 +69,38 @@ def speed_line(metrics: Dict) -> str:
             f"person; model file {metrics['model_bytes'] / 1e6:.2f} MB.")
 
 
-BLOCKS = {"accuracy": accuracy_table, "speed": speed_line}
+SEQUENCE_RESULTS_PATH = os.path.join(REPO_ROOT, "bench", "sequence_results.json")
+#: (source, key, label, show the delay): the delay is measured where the truth moves smoothly (a sway,
+#: a pose change, the real video), not under the pan/zoom clips' still poses
+SEQUENCE_ROWS = (("synthetic", "pan_zoom/all", "held-out people, still, panning/zooming camera, 2% jitter", False),
+                 ("synthetic", "sway/all", "held-out people, still, swaying camera", True),
+                 ("synthetic", "moving_pose/all", "held-out people whose pose changes", True),
+                 ("video", "all", "real video (sports2d), 10 crops, BlazePose reference", True))
+
+
+def sequence_table(metrics: Dict) -> str:
+    """Per-frame vs --sequence, from bench/sequence_results.json (``bench/bench_sequence.py``)."""
+    with open(SEQUENCE_RESULTS_PATH, encoding="utf-8") as f:
+        results = json.load(f)
+    lines = ["| clips | method | error | jitter | jumps > 0.3 torso | delay (frames) |", "|---|---|---|---|---|---|"]
+    for source, key, label, with_delay in SEQUENCE_ROWS:
+        rows = results[source][key]
+        base = rows["per-frame"]["jitter"]
+        for method, r in rows.items():
+            ratio = f" ({r['jitter'] / base:.2f}x)" if method != "per-frame" else ""
+            lines.append(f"| {label if method == 'per-frame' else ''} | {method} | {r['error']:.3f} | "
+                         f"{r['jitter']:.4f}{ratio} | {r['jump_share']:.2%} | "
+                         + (f"{r['delay_frames']:.2f} |" if with_delay else "- |"))
+    speed = results["speed"]
+    lines.append("")
+    lines.append(f"Error and jitter in torso lengths (jitter: mean |second difference| of the completed points per "
+                 f"frame). Speed of `complete --sequence` on a one-person folder of {speed['frames']:,} frames: "
+                 f"{speed['cli_frames_per_s']:,.0f} frames/s ({speed['library_frames_per_s']:,.0f} frames/s in the "
+                 f"library, without reading and writing files), {speed['cores']} CPU cores.")
+    return "\n".join(lines)
+
+
+BLOCKS = {"accuracy": accuracy_table, "speed": speed_line, "sequence": sequence_table}
 
 
 def render(readme: str, metrics: Dict) -> str:

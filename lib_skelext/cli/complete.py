@@ -39,7 +39,13 @@ def _complete_one(src: Path, dst: Path, args: argparse.Namespace, png: Optional[
 
 
 def cmd_complete(args: argparse.Namespace) -> int:
+    from ..completion_model import load_model
+
     src, dst = Path(args.input), Path(args.output)
+    if src.exists():
+        # a missing or broken model file is this command's failure (exit 2), never an uncompleted output
+        # (the core's guard keeps generation going in the hosts; here nothing would say it failed)
+        load_model()
     if args.sequence:
         from .sequence import complete_sequence_files
 

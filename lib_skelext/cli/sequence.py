@@ -56,8 +56,7 @@ def complete_sequence_files(src: Path, dst: Path, args: argparse.Namespace) -> i
             write_atomic(dst / path.name, json.dumps(doc, indent=args.indent, allow_nan=False).encode("utf-8"))
             written = [dst / path.name]
             if args.render:
-                save_png(dst / (path.stem + ".png"), result.control_image)
-                result._control = None  # drawn and saved: not kept for the whole clip
+                save_png(dst / (path.stem + ".png"), result.draw_control_image())  # not kept for the whole clip
                 written.append(dst / (path.stem + ".png"))
             wrote(*written, note=_note(result))
         logger.info("%d frames, %d tracks, %d points completed -> %s", len(results), _tracks(results),
@@ -78,8 +77,7 @@ def complete_sequence_files(src: Path, dst: Path, args: argparse.Namespace) -> i
         png = Path(args.render) if isinstance(args.render, str) else dst.with_suffix(".png")
         for i, result in enumerate(results):
             path = png.with_name(f"{png.stem}_{i:05d}.png") if as_list else png
-            save_png(path, result.control_image)
-            result._control = None
+            save_png(path, result.draw_control_image())
             written.append(path)
     shown = written if len(written) <= 3 else [written[0], f"{len(written) - 1} PNGs"]
     wrote(*shown, note=f"{len(results)} frames, {_tracks(results)} tracks, "
@@ -125,7 +123,8 @@ def detect_sequence(src: Path, out_dir: Path, settings, args: argparse.Namespace
     out_dir.mkdir(parents=True, exist_ok=True)
     detector = detect_cmd.make_detector(settings.detector, args.weights_dir)
     plain = settings.replace(complete=False, canvas="keep")
-    frames = [process_image(image, plain, detector=detector).frame for image in _count(images, len(names))]
+    frames = [process_image(image, plain, detector=detector, draw=False).frame
+              for image in _count(images, len(names))]
     if len(names) < len(frames):  # the container under-reported its frame count
         names = frame_names(len(frames), src.stem)
     names = names[:len(frames)]
@@ -134,8 +133,7 @@ def detect_sequence(src: Path, out_dir: Path, settings, args: argparse.Namespace
     def controls():  # one frame at a time: a long video's control images never sit in memory together
         for name, result in zip(_progress(names, "writing", "frame"), results):
             write_atomic(out_dir / f"{name}.json", result.json_text.encode("utf-8"))
-            image = result.control_image
-            result._control = None
+            image = result.draw_control_image()
             save_png(out_dir / f"{name}_control.png", image)
             wrote(out_dir / f"{name}.json", out_dir / f"{name}_control.png", note=_note(result))
             yield image

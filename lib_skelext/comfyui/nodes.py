@@ -40,16 +40,32 @@ def option_input(name: str, **override: Any) -> Tuple[Any, Dict[str, Any]]:
     else:
         kind = "INT" if spec.kind == "int" else "FLOAT"
         step = spec.step if spec.step is not None else (1 if spec.kind == "int" else 0.01)
-        maximum = spec.maximum - step if getattr(spec, "maximum_exclusive", False) else spec.maximum
-        extra.update(min=spec.minimum, max=maximum, step=step)
+        extra.update(min=spec.minimum, max=spec.maximum, step=step)
         if spec.kind == "int":
-            extra.update(min=int(spec.minimum), max=int(maximum), step=int(step))
+            extra.update(min=int(spec.minimum), max=int(spec.maximum), step=int(step))
     extra.update(override)
     return (kind, extra)
 
 
 def _settings(**values: Any) -> PipelineSettings:
     return PipelineSettings.from_mapping(values)
+
+
+#: The batch as frames of one video: off (independent images), or the sequence modes.
+SEQUENCE_CHOICES = ("off",) + OPTIONS["sequence_mode"].choices
+SEQUENCE_INPUT = (list(SEQUENCE_CHOICES), {
+    "default": "off",
+    "tooltip": "off: every image on its own; causal / offline: the batch is one video's frames: people are "
+               "tracked and their completed points held steady over time (causal uses past frames only, "
+               "offline both sides)"})
+
+
+def _sequence_results(frames: List[Any], settings: PipelineSettings, sequence: str) -> List[Any]:
+    from ..sequence import complete_sequence
+
+    if sequence not in SEQUENCE_CHOICES:
+        raise SkelextError(f"sequence must be one of {', '.join(SEQUENCE_CHOICES)}, got {sequence!r}")
+    return complete_sequence(frames, settings.replace(sequence_mode=sequence))
 
 
 def _check_batch(images: List[Any], frames: List[Any], what: str) -> None:
@@ -82,10 +98,10 @@ class SkelextCompletePose:
                                                "k-th alternative (people with fewer keep the best)"}),
             "draw_hands": option_input("draw_hands"),
             "draw_face": option_input("draw_face"),
-        }}
+        }, "optional": {"sequence": SEQUENCE_INPUT}}
 
     def complete(self, pose_keypoint: Any, canvas: str = "keep", alternative: int = 0, draw_hands: bool = True,
-                 draw_face: bool = True) -> Dict[str, Any]:
+                 draw_face: bool = True, sequence: str = "off") -> Dict[str, Any]:
         from ..core import complete_poses
         from .host import progress_bar
         from .tensors import pad_to_common_size, tensor_from_images
@@ -94,7 +110,13 @@ class SkelextCompletePose:
         settings = _settings(canvas=canvas, alternatives=int(alternative) + 1, draw_hands=draw_hands,
                              draw_face=draw_face)
         bar = progress_bar(len(frames) + 1)
-        results = complete_poses(frames, settings, alternative=int(alternative))  # one forward pass
+        if sequence != "off":
+            if int(alternative) != 0:
+                raise SkelextError("alternative applies to single images; with sequence on, the hypotheses "
+                                   "are chosen consistently over time: set alternative to 0")
+            results = _sequence_results(frames, settings.replace(alternatives=1), sequence)
+        else:
+            results = complete_poses(frames, settings, alternative=int(alternative))  # one forward pass
         bar.update(1)
         images = []
         for result in results:
@@ -129,11 +151,11 @@ class SkelextDetectPose:
             "complete": option_input("complete"),
             "draw_hands": option_input("draw_hands"),
             "draw_face": option_input("draw_face"),
-        }}
+        }, "optional": {"sequence": SEQUENCE_INPUT}}
 
     def detect(self, image: Any, detector: str = "dwpose", resolution: int = 512, canvas: str = "keep",
                detection_threshold: float = 0.3, complete: bool = True, draw_hands: bool = True,
-               draw_face: bool = True) -> Dict[str, Any]:
+               draw_face: bool = True, sequence: str = "off") -> Dict[str, Any]:
         from ..core import process_image
         from ..detectors import get_detector
         from .host import dwpose_location, progress_bar
@@ -146,9 +168,12 @@ class SkelextDetectPose:
         found = get_detector(settings.detector, dwpose_location())  # loads once; missing weights: one line
         bar = progress_bar(len(photos))
         results = []
-        for photo in photos:
-            results.append(process_image(photo, settings, detector=found))
+        for photo in photos:  # with sequence on: detection only here, then the clip is completed as one
+            plain = settings.replace(complete=False, canvas="keep") if sequence != "off" else settings
+            results.append(process_image(photo, plain, detector=found, draw=sequence == "off"))
             bar.update(1)
+        if sequence != "off":
+            results = _sequence_results([r.frame for r in results], settings, sequence)
         images, (height, width) = pad_to_common_size([r.control_image for r in results])
         poses = pose_keypoint_from_frames([r.frame for r in results], (width, height))
         return {"ui": ui_json(poses), "result": (tensor_from_images(images), poses)}

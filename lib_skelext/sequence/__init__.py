@@ -68,7 +68,7 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
     """
     from ..canvas import apply_transform, canvas_transform
     from ..completion_model import load_model
-    from ..core import PoseResult, drop_body_points_outside, drop_parts_of_completed
+    from ..core import PoseResult, complete_guarded, drop_body_points_outside, drop_parts_of_completed
     from .completion import complete_tracked
     from .tracking import assign_tracks
 
@@ -85,17 +85,12 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
     ids = assign_tracks(work, model.mean_pose, tracker)
     failed = False
     if (settings.complete or smooth) and any(f.people for f in work):
-        try:
-            done = complete_tracked(work, ids, alternatives=settings.alternatives, offline=mode == "offline",
-                                    smooth_detected=smooth, add_completed=settings.complete, model=model,
-                                    params=temporal)
-        except SkelextError:
-            raise
-        except Exception as exc:  # as core.complete_guarded: never break generation because of completion
-            logger.warning("skelext: sequence completion failed (%s: %s); using the poses as given",
-                           type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "", exc_info=True)
-            done, failed = [_copy(f) for f in frames], True
-        if not failed:  # (frames without hands or faces have nothing to drop)
+        done, failed = complete_guarded(work, completer=lambda frames: complete_tracked(
+            frames, ids, alternatives=settings.alternatives, offline=mode == "offline", smooth_detected=smooth,
+            add_completed=settings.complete, model=model, params=temporal))
+        if failed:
+            done = [_copy(f) for f in frames]  # as given: nothing dropped, nothing invented
+        else:  # (frames without hands or faces have nothing to drop)
             done = [drop_parts_of_completed(f) if any(p.hand_left is not None or p.hand_right is not None
                                                       or p.face is not None for p in f.people) else f
                     for f in done]
@@ -120,21 +115,13 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
 
 
 def _copy(frame: PoseFrame) -> PoseFrame:
-    """A copy with copied point arrays (deepcopy of every person is the slowest part of a long clip)."""
+    """A copy with copied point arrays (deepcopy of every person is the slowest part of a long clip);
+    each person's ``origin`` and the frame's ``source_keys`` come along, so untouched points are
+    written back verbatim."""
     import copy
 
     from ..complete import _shallow_copy
 
-    people = []
-    for person in frame.people:
-        twin = _shallow_copy(person)
-        origin = getattr(person, "_origin", None)
-        if origin is not None:  # what was read, so untouched points are written back verbatim
-            twin._origin = origin  # type: ignore[attr-defined]
-        people.append(twin)
-    out = PoseFrame(people=people, canvas_width=frame.canvas_width, canvas_height=frame.canvas_height,
-                    animals=copy.deepcopy(frame.animals), extra=copy.deepcopy(frame.extra), normalized=frame.normalized)
-    keys = getattr(frame, "_origin_keys", None)
-    if keys is not None:
-        out._origin_keys = keys  # type: ignore[attr-defined]
-    return out
+    return PoseFrame(people=[_shallow_copy(p) for p in frame.people], canvas_width=frame.canvas_width,
+                     canvas_height=frame.canvas_height, animals=copy.deepcopy(frame.animals),
+                     extra=copy.deepcopy(frame.extra), normalized=frame.normalized, source_keys=frame.source_keys)
