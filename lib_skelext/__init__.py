@@ -15,16 +15,19 @@ Module map:
 
 * data: ``pose`` (Person, PoseFrame), ``openpose_json`` (read/write, lossless round trips),
   ``errors`` (SkelextError), ``settings`` (the one options schema, ``PipelineSettings``),
-  ``assets`` (shipped files: model, script, stylesheet).
+  ``assets`` (shipped files: model, script, stylesheet), ``atomic`` (files written whole or not at all).
 * stages: ``resize`` (ControlNet's image handling), ``detectors`` (Detector protocol, one
   registry), ``dwpose/`` (onnxruntime DWPose), ``blazepose`` (mediapipe), ``weights`` (find,
   download, verify), ``completion_model`` (numpy network), ``complete`` (people in, completed
   people out), ``canvas`` (keep/fit/expand), ``render`` (ControlNet's drawing), ``image_io``.
 * the core: ``core`` (``complete_pose``/``complete_poses``, ``process_image`` -> ``PoseResult``).
-* surfaces, each a thin adapter over ``core``: ``cli/`` (argparse subcommands), ``api/`` (REST
-  router), ``ui/`` (Gradio tab: view, handlers, layout; ``edit_session``, ``editor_svg``),
-  ``host/`` (WebUI/ControlNet/Forge preprocessor and settings), ``hostcheck/`` (checks against
-  a running host).
+* sequences: ``sequence/`` (tracking, temporal completion and filters over video frames,
+  ``complete_sequence`` -> the core's ``PoseResult`` per frame; video files with OpenCV).
+* surfaces, each a thin adapter over ``core`` (or ``sequence``): ``cli/`` (argparse subcommands),
+  ``api/`` (REST router), ``ui/`` (Gradio tab: view, handlers, layout; ``edit_session``,
+  ``editor_svg``), ``host/`` (WebUI/ControlNet/Forge preprocessor and settings), ``comfyui/``
+  (ComfyUI nodes; the repository root's ``__init__.py`` publishes them), ``hostcheck/`` (checks
+  against a running WebUI, Forge or ComfyUI).
 
 Importing this package is cheap: numpy only. torch, onnxruntime, cv2, gradio
 and fastapi are imported inside the functions that need them.

@@ -20,6 +20,9 @@ Encoding (``ENCODING_VERSION`` 1)
 
 Weights are a safetensors file read with ``safetensors.numpy``; its metadata holds
 ``{"config": json}`` with the architecture and the encoding version.
+
+Over 300 lines on purpose: the encoding, the forward pass and the ranking of hypotheses are one
+contract with ``train/`` (which imports the encoding from here).
 """
 from __future__ import annotations
 

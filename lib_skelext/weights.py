@@ -19,6 +19,9 @@ sha256 matched. ``SKELEXT_OFFLINE=1`` (or ``allow_download=False``) turns
 downloads off; a missing file then raises one ``SkelextError`` line that
 names the file, the folders searched and where to put it.
 
+Over 300 lines on purpose: finding, downloading and verifying the same files share their
+table (names, sizes, sha256), the folders and the record of verified files.
+
 A file found on disk is checked once against the published sha256 (its size first,
 when known), and the result is remembered by path, size and mtime, in memory and in
 ``<skelext cache>/verified-sha256.json`` (best effort), so a 217 MB file is hashed

@@ -56,7 +56,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
     if args.sequence:
         from .sequence import detect_sequence
 
-        return detect_sequence(src, out_dir, settings, args)
+        return detect_sequence(src, out_dir, settings, args,
+                               load_detector=lambda: make_detector(settings.detector, args.weights_dir))
     if src.is_dir():
         photos = sorted((p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
                         key=natural_key)

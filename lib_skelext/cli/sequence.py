@@ -14,7 +14,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import List
+from typing import Any, Callable, List
 
 from ..atomic import write_atomic
 from ..errors import SkelextError
@@ -95,14 +95,14 @@ def _tracks(results: List) -> int:
     return len(ids - {None})
 
 
-def detect_sequence(src: Path, out_dir: Path, settings, args: argparse.Namespace) -> int:
+def detect_sequence(src: Path, out_dir: Path, settings, args: argparse.Namespace,
+                    load_detector: Callable[[], Any]) -> int:
     """The ``detect --sequence`` command: a video file or a folder of frames -> per-frame JSON and
-    control PNGs plus ``control.mp4``."""
+    control PNGs plus ``control.mp4``. load_detector: called once the input was found readable."""
     from ..core import process_image
     from ..image_io import IMAGE_SUFFIXES, load_image
     from ..sequence import complete_sequence
     from ..sequence.video_io import DEFAULT_FPS, frame_names, probe_video, read_video, write_video
-    from . import detect as detect_cmd
     from .files import natural_key
 
     if src.is_dir():
@@ -121,7 +121,7 @@ def detect_sequence(src: Path, out_dir: Path, settings, args: argparse.Namespace
         fps = args.fps or fps
         images = read_video(src)
     out_dir.mkdir(parents=True, exist_ok=True)
-    detector = detect_cmd.make_detector(settings.detector, args.weights_dir)
+    detector = load_detector()
     plain = settings.replace(complete=False, canvas="keep")
     frames = [process_image(image, plain, detector=detector, draw=False).frame
               for image in _count(images, len(names))]

@@ -21,6 +21,9 @@ Checks, one ``Check`` each:
 * a combo value outside the choices is refused by ``POST /prompt`` with ``node_errors``.
 
 HTTP is plain ``urllib`` (the WebUI checks have their own client).
+
+Over 300 lines on purpose: one function per printed check, in the printed order, sharing one
+client and the workflows they queue; read top to bottom it is the check list.
 """
 from __future__ import annotations
 

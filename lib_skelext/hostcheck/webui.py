@@ -14,6 +14,9 @@
 * with ``browser=True`` the page in headless Chromium (``browser.run_page_checks``).
 
 Only HTTP to a host that already runs: nothing is installed, started or built.
+
+Over 300 lines on purpose: ``WebUIChecks`` is one method per printed check, in the printed
+order, sharing one client, the photo and the results of earlier checks.
 """
 from __future__ import annotations
 
