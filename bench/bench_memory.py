@@ -36,7 +36,7 @@ from lib_skelext.complete import complete_frame
 from lib_skelext.completion_model import load_model
 from lib_skelext.image_io import load_image
 from lib_skelext.openpose_json import dumps_frame, loads_frame
-from lib_skelext.pipeline import run_dwpose_full
+from lib_skelext.core import process_image
 from lib_skelext.render import render_frame
 from lib_skelext.settings import PipelineSettings
 
@@ -67,7 +67,7 @@ def run():
         frame = complete_frame(loads_frame(data))
         render_frame(frame)
         return dumps_frame(frame)
-    result = run_dwpose_full(load_image(data), PipelineSettings(detector="blazepose", resolution=512), detector=det)
+    result = process_image(load_image(data), PipelineSettings(detector="blazepose", resolution=512), detector=det)
     result.overlay()
     return result.json_text
 

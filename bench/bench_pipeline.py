@@ -51,7 +51,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from lib_skelext.image_io import load_image
-    from lib_skelext.pipeline import run_dwpose_full
+    from lib_skelext.core import process_image
     from lib_skelext.settings import PipelineSettings
 
     name, det = pick_detector(args.detector, args.weights_dir)
@@ -65,11 +65,11 @@ def main() -> None:
         sys.exit(f"no photos in {args.photos}")
 
     # warm-up: model loading (detector and completion network) is not timed
-    warm = run_dwpose_full(load_image(photos[0]), full, detector=det)
+    warm = process_image(load_image(photos[0]), full, detector=det)
     if warm.completion_failed:
         print("note: completion failed (see warning above); the full run measures the fallback only")
     print(f"detector={name} resolution={args.resolution} repeat={args.repeat} cpus={os.cpu_count()}")
-    print("median (min) wall times of whole run_dwpose_full calls; 'complete' is the completion stage inside 'full'")
+    print("median (min) wall times of whole process_image calls; 'complete' is the completion stage inside 'full'")
     print(f"{'photo':36s} {'people':>6s} {'plain ms':>15s} {'full ms':>15s} {'complete ms':>13s} {'share':>7s}")
     shares, min_shares = [], []
     for path in photos:
@@ -78,10 +78,10 @@ def main() -> None:
         people = 0
         for _ in range(args.repeat):
             t = time.perf_counter()
-            run_dwpose_full(img, plain, detector=det)
+            process_image(img, plain, detector=det)
             t_plain.append(time.perf_counter() - t)
             t = time.perf_counter()
-            res = run_dwpose_full(img, full, detector=det)
+            res = process_image(img, full, detector=det)
             t_full.append(time.perf_counter() - t)
             t_comp.append(res.timings_s["complete"])
             people = len(res.frame.people)

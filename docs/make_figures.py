@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lib_skelext.image_io import load_image  # noqa: E402
-from lib_skelext.pipeline import run_dwpose_full  # noqa: E402
+from lib_skelext.core import process_image  # noqa: E402
 from lib_skelext.render import render_frame, render_overlay  # noqa: E402
 from lib_skelext.settings import PipelineSettings  # noqa: E402
 
@@ -63,8 +63,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     photo = load_image(ROOT / "examples" / "skimage_astronaut.png")
 
-    plain = run_dwpose_full(photo, PipelineSettings(detector=args.detector, complete=False))
-    keep = run_dwpose_full(photo, PipelineSettings(detector=args.detector, canvas="expand"))
+    plain = process_image(photo, PipelineSettings(detector=args.detector, complete=False))
+    keep = process_image(photo, PipelineSettings(detector=args.detector, canvas="expand"))
     expanded_photo = keep.transform.apply_to_image(keep.image)
     panels = [
         (photo, "photo (waist-up)"),
@@ -76,7 +76,7 @@ def main() -> None:
 
     modes = []
     for mode in ("keep", "fit", "expand"):
-        result = run_dwpose_full(photo, PipelineSettings(detector=args.detector, canvas=mode))
+        result = process_image(photo, PipelineSettings(detector=args.detector, canvas=mode))
         modes.append((result.control_image, f"canvas = {mode}"))
     _save(OUT / "canvas_modes.png", _row(modes, 220))
 

@@ -155,7 +155,9 @@
         const unitInput = inputOf("skelext_send_unit");
         const unitIndex = Math.max(0, parseInt(unitInput ? unitInput.value : "0", 10) || 0);
         const tab = root.querySelector(`#tab_${tabName}`);
-        const units = tab ? tab.querySelectorAll("#controlnet .cnet-unit-tab") : [];
+        let units = tab ? tab.querySelectorAll("#controlnet .cnet-unit-tab") : [];
+        // Forge (dfdcbab6): one InputAccordion per unit instead of tabs
+        if (tab && !units.length) units = tab.querySelectorAll("#controlnet .input-accordion");
         if (!units.length) {
             alert(`skelext: no ControlNet units found in ${tabName} (is ControlNet installed?)`);
             return;
@@ -167,6 +169,9 @@
         if (poseInput) setFiles(poseInput, await dataUrlToFile(jsonLink.href, "skelext_pose.json"));
         const enabled = unit.querySelector(".cnet-unit-enabled input");
         if (enabled && !enabled.checked) enabled.click();
+        if (unit.classList.contains("input-accordion") && typeof window.inputAccordionChecked === "function") {
+            window.inputAccordionChecked(unit.id, true);  // Forge: the accordion's own checkbox enables the unit
+        }
         const switcher = window[`switch_to_${tabName}`];
         if (typeof switcher === "function") switcher();
         const nav = unit.parentNode && unit.parentNode.querySelector(".tab-nav");

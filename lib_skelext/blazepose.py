@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 
 from .errors import SkelextError
-from .pose import N_BODY, NECK, Person, PoseFrame
+from .pose import DWPOSE_SCORE_THRESHOLD, N_BODY, NECK, Person, PoseFrame
 
 if TYPE_CHECKING:  # pragma: no cover
     import mediapipe
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 #: OpenPose body index -> BlazePose landmark index (-1: the neck, derived).
 BLAZEPOSE_TO_OPENPOSE = (0, -1, 12, 14, 16, 11, 13, 15, 24, 26, 28, 23, 25, 27, 5, 2, 8, 7)
 BLAZE_L_SHOULDER, BLAZE_R_SHOULDER = 11, 12
-DEFAULT_THRESHOLD = 0.3
+DEFAULT_THRESHOLD = DWPOSE_SCORE_THRESHOLD
 
 
 def landmarks_to_body(landmarks: np.ndarray, width: int, height: int,
@@ -125,15 +125,3 @@ class BlazePoseDetector:
             if (body[:, 2] > 0).any():
                 people.append(Person(body=body))
         return PoseFrame(people=people, canvas_width=w, canvas_height=h)
-
-
-_DEFAULT: list = []
-_DEFAULT_LOCK = threading.Lock()
-
-
-def detect_people(image: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> PoseFrame:
-    """BlazePose on ``image`` with a process-wide detector; at most one person."""
-    with _DEFAULT_LOCK:
-        if not _DEFAULT:
-            _DEFAULT.append(BlazePoseDetector())
-    return _DEFAULT[0].detect_people(image, threshold)

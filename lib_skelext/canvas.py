@@ -132,8 +132,7 @@ def apply_transform(frame: PoseFrame, transform: CanvasTransform) -> PoseFrame:
             if part is not None:
                 setattr(person, name, transform.apply_to_points(part))
         person.alternatives = [transform.apply_to_points(alt) for alt in person.alternatives]
-        if hasattr(person, "_origin"):
-            person._origin = None  # coordinates changed: write every point from its value
+        person.origin = None  # coordinates changed: write every point from its value
     out.canvas_width, out.canvas_height = transform.width, transform.height
     return out
 

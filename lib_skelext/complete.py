@@ -56,7 +56,7 @@ def _shallow_copy(person: Person) -> Person:
         hand_right=None if person.hand_right is None else person.hand_right.copy(),
         completion_confidence=None if person.completion_confidence is None else person.completion_confidence.copy(),
         alternatives=[a.copy() for a in person.alternatives], alternative_scores=list(person.alternative_scores),
-        extra=copy.deepcopy(person.extra),
+        extra=copy.deepcopy(person.extra), origin=person.origin,  # origin is read-only: shared
     )
 
 
@@ -138,17 +138,37 @@ def complete_frame(frame: PoseFrame, *, alternatives: int = 1, model: Optional["
 
     The frame's canvas (pixels) is the visible rectangle for everyone.
     """
+    return complete_frames([frame], alternatives=alternatives, model=model)[0]
+
+
+def complete_frames(frames: Sequence[PoseFrame], *, alternatives: int = 1,
+                    model: Optional["CompletionModel"] = None) -> List[PoseFrame]:
+    """Complete every person of several frames in one batched forward pass; new PoseFrames.
+
+    Each frame's canvas (pixels) is the visible rectangle for its people.
+    """
     validate_alternatives(alternatives)
-    w, h = _check_canvas(frame.canvas_width, frame.canvas_height)
-    if frame.people:
-        bodies = np.stack([np.asarray(p.body) for p in frame.people])
+    people: List[Person] = []
+    rects: List[np.ndarray] = []
+    for frame in frames:
+        w, h = _check_canvas(frame.canvas_width, frame.canvas_height)
+        people.extend(frame.people)
+        rects.extend([np.array([0.0, 0.0, w, h])] * len(frame.people))
+    if people:  # the given mask of everyone at once (as _given_mask, without ``fixed``)
+        bodies = np.stack([np.asarray(p.body) for p in people])
         givens = bodies[:, :, 2] > 0
         if not np.isfinite(np.where(givens[..., None], bodies, 0.0)).all():
             raise SkelextError("a given body point has a non-finite coordinate or confidence; fix the pose data")
     else:
         givens = np.zeros((0, N_BODY), bool)
-    rects = np.tile(np.array([[0.0, 0.0, w, h]]), (len(frame.people), 1))
-    people = _complete_many(frame.people, givens, rects, alternatives, model)
-    return PoseFrame(people=people, canvas_width=frame.canvas_width, canvas_height=frame.canvas_height,
-                     animals=copy.deepcopy(frame.animals), extra=copy.deepcopy(frame.extra),
-                     normalized=frame.normalized)
+    done = _complete_many(people, givens, np.array(rects).reshape(-1, 4), alternatives, model)
+    out: List[PoseFrame] = []
+    start = 0
+    for frame in frames:
+        n = len(frame.people)
+        out.append(PoseFrame(people=done[start:start + n], canvas_width=frame.canvas_width,
+                             canvas_height=frame.canvas_height, animals=copy.deepcopy(frame.animals),
+                             extra=copy.deepcopy(frame.extra), normalized=frame.normalized,
+                             source_keys=frame.source_keys))
+        start += n
+    return out

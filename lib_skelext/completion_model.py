@@ -29,6 +29,9 @@ Encoding (``ENCODING_VERSION`` 2; files of version 1 still load)
 
 Weights are a safetensors file read with ``safetensors.numpy``; its metadata holds
 ``{"config": json}`` with the architecture and the encoding version.
+
+Over 300 lines on purpose: the encoding, the forward pass and the ranking of hypotheses are one
+contract with ``train/`` (which imports the encoding from here).
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ from typing import Dict, NamedTuple, Optional, Tuple
 
 import numpy as np
 
+from .assets import asset_path
 from .errors import SkelextError
 from .pose import BODY_FLIP
 
@@ -68,8 +72,9 @@ DISTINCT_NORM = 0.3
 
 _MIRROR = np.array(BODY_FLIP)
 
-DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                  "models", "skelext_completion_v2.safetensors")
+MODEL_FILE = "skelext_completion_v2.safetensors"
+#: The shipped model: in the source tree's models/, or inside an installed wheel (``assets``).
+DEFAULT_MODEL_PATH = str(asset_path("models/" + MODEL_FILE))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """Editing state of the UI's pose editor: pure Python + numpy, no gradio.
 
+Over 300 lines on purpose: one state machine (snapshots, undo/redo, locks, hidden
+points, alternatives, canvas modes) whose methods share its invariants.
+
 An ``EditSession`` holds a completed ``PoseFrame`` (pixels of the current
 canvas), the selected person, per-point ``hidden`` / ``locked`` flags and
 undo/redo stacks of snapshots. The UI calls its methods from event handlers and
@@ -94,6 +97,8 @@ class EditSession:
     initial: _State = field(init=False)
     undo_stack: List[_State] = field(default_factory=list)
     redo_stack: List[_State] = field(default_factory=list)
+    #: (the image, its data: URL) of the last drawn editor background (the tab's view reuses it)
+    image_url_cache: Optional[Tuple[Any, str]] = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -271,8 +276,7 @@ class EditSession:
         # Parts not in the model's hands: keep the current ones, then let them follow.
         moved.face, moved.hand_left, moved.hand_right = current.face, current.hand_left, current.hand_right
         moved.extra = copy.deepcopy(current.extra)
-        if hasattr(current, "_origin"):
-            moved._origin = current._origin  # type: ignore[attr-defined]
+        moved.origin = current.origin
         _follow(moved, current.body)
         self._push()
         st = self.state

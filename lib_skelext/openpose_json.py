@@ -12,12 +12,17 @@ Format: ``{"people": [{"pose_keypoints_2d": [x, y, c] * 18, "face_keypoints_2d":
   file is normalised when every present coordinate lies in [-1, 2] (not
   ControlNet's [0, 1], which completed off-canvas points would break).
 * Reading then writing loses nothing: unknown keys, animals and every point
-  that was not changed are written back exactly as read.
+  that was not changed are written back exactly as read (``Person.origin``,
+  ``PoseFrame.source_keys``).
+
+Over 300 lines on purpose: the reader and the writer are one contract (key
+tables, units, the origin bookkeeping and the ``skelext`` key must change together).
 """
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -31,9 +36,20 @@ LEFT_KEY = "hand_left_keypoints_2d"
 RIGHT_KEY = "hand_right_keypoints_2d"
 SKELEXT_KEY = "skelext"
 _PART_KEYS = (BODY_KEY, FACE_KEY, LEFT_KEY, RIGHT_KEY)
-_PART_ATTRS = {FACE_KEY: "face", LEFT_KEY: "hand_left", RIGHT_KEY: "hand_right"}
 
 MAX_PEOPLE = 1000
+
+
+@dataclass
+class PersonOrigin:
+    """What was read for one person: its keys in order, the raw part values, and those parts in
+    pixels; a part written back unchanged is written from ``raw`` (same numbers, same types)."""
+
+    keys: List[str]
+    raw: Dict[str, Any]
+    px: Dict[str, Optional[np.ndarray]]
+#: Frames in one list-of-frames document (a 10-minute clip at 60 fps is 36,000).
+MAX_FRAMES = 100_000
 MAX_FACE_POINTS = 200
 #: Normalised files have every present coordinate within this range.
 _NORMALIZED_RANGE = (-1.0, 2.0)
@@ -189,18 +205,14 @@ def frame_from_dict(doc: Any, *, normalized: Optional[bool] = None) -> PoseFrame
         )
         _restore_skelext_info(person, scale)
         # What was read, to write untouched points back verbatim.
-        person._origin = {  # type: ignore[attr-defined]
-            "keys": list(person_doc.keys()),
-            "raw": {k: person_doc.get(k) for k in _PART_KEYS},
-            "px": {k: (None if v is None else v.copy()) for k, v in pixel_parts.items()},
-        }
+        person.origin = PersonOrigin(keys=list(person_doc.keys()),
+                                     raw={k: person_doc.get(k) for k in _PART_KEYS},
+                                     px={k: (None if v is None else v.copy()) for k, v in pixel_parts.items()})
         people.append(person)
 
     extra = {k: v for k, v in doc.items() if k not in ("people", "animals", "canvas_width", "canvas_height")}
-    frame = PoseFrame(people=people, canvas_width=width, canvas_height=height,
-                      animals=animals, extra=extra, normalized=bool(normalized))
-    frame._origin_keys = list(doc.keys())  # type: ignore[attr-defined]
-    return frame
+    return PoseFrame(people=people, canvas_width=width, canvas_height=height, animals=animals, extra=extra,
+                     normalized=bool(normalized), source_keys=list(doc.keys()))
 
 
 def _is_number(value: Any) -> bool:
@@ -237,15 +249,44 @@ def loads_frame(text: Union[str, bytes], *, normalized: Optional[bool] = None) -
     return frame_from_dict(parse_json(text), normalized=normalized)
 
 
-def _number_out(value: float) -> Union[int, float]:
-    return float(value)
+def frames_from_json(doc: Any, *, normalized: Optional[bool] = None) -> Tuple[List[PoseFrame], bool]:
+    """One OpenPose object, or a list of them (one per video frame: ComfyUI's ``POSE_KEYPOINT``)
+    -> (frames, was a list). Units are guessed per frame unless ``normalized`` says.
+    Raises SkelextError naming the bad frame."""
+    if isinstance(doc, dict):
+        return [frame_from_dict(doc, normalized=normalized)], False
+    if not isinstance(doc, list):
+        raise SkelextError(f"expected an OpenPose JSON object or a list of them (one per frame), "
+                           f"got {type(doc).__name__}")
+    if not doc:
+        raise SkelextError("empty batch: the list holds no frames")
+    if len(doc) > MAX_FRAMES:
+        raise SkelextError(f"too many frames: {len(doc)} (at most {MAX_FRAMES} in one list)")
+    frames = []
+    for i, item in enumerate(doc):
+        try:
+            frames.append(frame_from_dict(item, normalized=normalized))
+        except SkelextError as exc:
+            raise SkelextError(f"frame {i}: {exc}") from None
+    return frames, True
+
+
+def loads_frames(text: Union[str, bytes], *, normalized: Optional[bool] = None) -> Tuple[List[PoseFrame], bool]:
+    """OpenPose JSON text holding an object or a list of frames -> (frames, was a list)."""
+    return frames_from_json(parse_json(text), normalized=normalized)
+
+
+def frames_to_json(frames: Sequence[PoseFrame], as_list: bool, *, normalized: Optional[bool] = None) -> Any:
+    """The inverse of ``frames_from_json``: a list of objects, or the one object."""
+    docs = [frame_to_dict(f, normalized=normalized) for f in frames]
+    return docs if as_list else docs[0]
 
 
 def _part_out(points: Optional[np.ndarray], key: str, person: Person, scale: np.ndarray,
               completed: Optional[np.ndarray]) -> Optional[list]:
-    origin = getattr(person, "_origin", None)
+    origin = person.origin
     if origin is not None:
-        raw, px = origin["raw"].get(key), origin["px"].get(key)
+        raw, px = origin.raw.get(key), origin.px.get(key)
         if px is None and (points is None or not (points[:, 2] > 0).any()):
             return raw  # null, [] or absent as it was (a body read as null is all zeros)
         if points is not None and px is not None and points.shape == px.shape and np.array_equal(points, px) \
@@ -270,8 +311,8 @@ def _part_out(points: Optional[np.ndarray], key: str, person: Person, scale: np.
 def person_to_dict(person: Person, scale: np.ndarray) -> Dict[str, Any]:
     completed = person.completed & person.present
     doc: Dict[str, Any] = {}
-    origin = getattr(person, "_origin", None)
-    keys = origin["keys"] if origin is not None else list(_PART_KEYS)
+    origin = person.origin
+    keys = origin.keys if origin is not None else list(_PART_KEYS)
     parts = {BODY_KEY: person.body, FACE_KEY: person.face, LEFT_KEY: person.hand_left, RIGHT_KEY: person.hand_right}
     for key in list(keys) + [k for k in _PART_KEYS if k not in keys]:
         if key in parts:
@@ -287,17 +328,26 @@ def person_to_dict(person: Person, scale: np.ndarray) -> Dict[str, Any]:
     if info is not None:
         doc[SKELEXT_KEY] = info
     elif not _body_unchanged(person):
-        # nothing completed any more: a stale record would mark points again on reading
-        doc.pop(SKELEXT_KEY, None)
+        # nothing completed any more: a stale completion record would mark points again on reading;
+        # other keys of the record (a sequence's track_id) stay
+        rest = {k: v for k, v in (person.extra.get(SKELEXT_KEY) or {}).items() if k not in _COMPLETION_KEYS}
+        if rest:
+            doc[SKELEXT_KEY] = rest
+        else:
+            doc.pop(SKELEXT_KEY, None)
     return doc
+
+
+#: The keys of the ``skelext`` record that describe a completion (rebuilt on every write).
+_COMPLETION_KEYS = ("completed", "confidence", "alternatives", "best_score")
 
 
 def _body_unchanged(person: Person) -> bool:
     """True when the body is as it was read (then what was read is written back)."""
-    origin = getattr(person, "_origin", None)
+    origin = person.origin
     if origin is None:
         return False
-    read = origin["px"].get(BODY_KEY)
+    read = origin.px.get(BODY_KEY)
     return read is not None and read.shape == person.body.shape and bool(np.array_equal(read, person.body)) \
         and not (person.source == Source.EDITED).any()
 
@@ -331,7 +381,7 @@ def frame_to_dict(frame: PoseFrame, *, normalized: Optional[bool] = None) -> Dic
     if normalized != frame.normalized:
         frame = _forget_origin(frame)
     doc: Dict[str, Any] = {}
-    keys = getattr(frame, "_origin_keys", ["people", "animals", "canvas_height", "canvas_width"])
+    keys = frame.source_keys or ["people", "animals", "canvas_height", "canvas_width"]
     for key in list(keys) + [k for k in ("people", "canvas_height", "canvas_width") if k not in keys]:
         if key == "people":
             doc["people"] = [person_to_dict(p, scale) for p in frame.people]
@@ -352,22 +402,10 @@ def _forget_origin(frame: PoseFrame) -> PoseFrame:
     """A copy whose points are all written from their values (units change)."""
     frame = frame.copy()
     for person in frame.people:
-        origin = getattr(person, "_origin", None)
-        if origin is not None:
-            origin["raw"] = {k: None for k in _PART_KEYS}
-            origin["px"] = {k: None for k in _PART_KEYS}
-            person._origin = None  # type: ignore[attr-defined]
+        person.origin = None
     return frame
 
 
 def dumps_frame(frame: PoseFrame, *, normalized: Optional[bool] = None, indent: Optional[int] = None) -> str:
     """PoseFrame -> OpenPose JSON text."""
     return json.dumps(frame_to_dict(frame, normalized=normalized), indent=indent, allow_nan=False)
-
-
-def empty_frame(width: int, height: int) -> PoseFrame:
-    return PoseFrame(people=[], canvas_width=width, canvas_height=height, animals=[])
-
-
-def frame_size(frame: PoseFrame) -> Tuple[int, int]:
-    return int(frame.canvas_width), int(frame.canvas_height)

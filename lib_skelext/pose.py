@@ -15,7 +15,6 @@ import numpy as np
 
 N_BODY = 18
 N_HAND = 21
-N_FACE = 70
 
 BODY_NAMES = (
     "nose", "neck", "right_shoulder", "right_elbow", "right_wrist",
@@ -69,6 +68,9 @@ class Person:
     alternatives: further ranked completions, each (18, 3), best first
         (the main ``body`` is alternative 0).
     extra: unknown keys of the person's JSON object, kept for round trips.
+    origin: what ``openpose_json`` read for this person (``PersonOrigin``: key order, raw
+        values, pixels), so untouched values are written back verbatim (integers stay
+        integers); None for people built in code or whose coordinates were transformed.
     """
 
     body: np.ndarray
@@ -80,6 +82,7 @@ class Person:
     alternatives: List[np.ndarray] = field(default_factory=list)
     alternative_scores: List[float] = field(default_factory=list)
     extra: Dict[str, Any] = field(default_factory=dict)
+    origin: Optional[Any] = None
 
     def __post_init__(self) -> None:
         self.body = np.array(self.body, dtype=np.float64).reshape(N_BODY, 3)
@@ -120,6 +123,9 @@ class PoseFrame:
     extra: Dict[str, Any] = field(default_factory=dict)
     #: The units the frame was read in; writers use them by default.
     normalized: bool = False
+    #: The top-level keys of the JSON object it was read from, in order (None: built in code);
+    #: writers keep that order and add no key that was not there (but people and the canvas).
+    source_keys: Optional[List[str]] = None
 
     def copy(self) -> "PoseFrame":
         return copy.deepcopy(self)

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import colorsys
 import math
-from typing import TYPE_CHECKING, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
 from .errors import SkelextError
 from .pose import LIMBS, N_BODY, Person, PoseFrame, Source
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 #: ControlNet's 18 colours (RGB): limb i and joint i use colour i.
 BODY_COLORS: Tuple[Tuple[int, int, int], ...] = (

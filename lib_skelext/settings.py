@@ -1,64 +1,195 @@
-"""Typed settings: the one source of defaults for the UI, the REST API, the CLI and the hosts."""
+"""The one options schema: every option's type, choices, range, default and help, written once.
+
+``OPTIONS`` describes each option; ``PipelineSettings`` is the frozen, validated value
+the core takes. Each surface builds its controls from ``OPTIONS``:
+
+* CLI: ``add_cli_options(parser, names)`` (argparse ``choices``/``type``/``help``);
+* REST: ``lib_skelext.api.models`` builds pydantic fields (enums, ``ge``/``le``) with ``field_kwargs``;
+* ControlNet sliders and WebUI settings: ``lib_skelext.host`` reads ``OPTIONS[...]`` for ranges/labels;
+* the Gradio tab and the ComfyUI nodes take choices, ranges and defaults from here.
+"""
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import math
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 from .errors import SkelextError
 
+from .pose import DWPOSE_SCORE_THRESHOLD
+
+#: Keypoints scoring below this count as missing (DWPose and ControlNet use 0.3).
+DEFAULT_THRESHOLD = DWPOSE_SCORE_THRESHOLD
 CANVAS_MODES: Tuple[str, ...] = ("keep", "fit", "expand")
 DETECTORS: Tuple[str, ...] = ("dwpose", "blazepose")
+COORD_UNITS: Tuple[str, ...] = ("auto", "px", "norm")
+SEQUENCE_MODES: Tuple[str, ...] = ("causal", "offline")
 DEFAULT_RESOLUTION = 512
+MIN_RESOLUTION, MAX_RESOLUTION = 64, 4096
 MAX_ALTERNATIVES = 8
+#: Most bytes of pose JSON read from one file or upload (a pose is a few kB; a 10-minute clip's
+#: list of frames a few MB). The REST API's own body limit is ``api.limits.MAX_BODY_BYTES``.
+MAX_JSON_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One option. kind: "choice", "int", "float" or "bool"."""
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    label: str = ""
+    choices: Tuple[str, ...] = ()
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+    step: Optional[float] = None
+
+    @property
+    def cli_flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def range_text(self) -> str:
+        if self.kind == "choice":
+            return " | ".join(self.choices)
+        if self.minimum is None:
+            return ""
+        return f"[{_fmt(self.minimum)}, {_fmt(self.maximum)}]"
+
+    def validate(self, value: Any) -> Any:
+        """value converted to the option's type; SkelextError naming the option when out of range."""
+        what = _NOUNS.get(self.name, self.name.replace("_", " "))
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise SkelextError(f"unknown {what} {value!r}; choose one of {', '.join(self.choices)}")
+            return value
+        if self.kind == "bool":
+            if not isinstance(value, (bool, int)) or value not in (0, 1):
+                raise SkelextError(f"{what} must be true or false, got {value!r}")
+            return bool(value)
+        if self.kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                else:
+                    raise SkelextError(f"{what} must be an integer from {_fmt(self.minimum)} to "
+                                       f"{_fmt(self.maximum)}, got {value!r}")
+        else:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+                raise SkelextError(f"{what} must be a number in {self.range_text()}, got {value!r}")
+            value = float(value)
+        if value < self.minimum or value > self.maximum:
+            if self.kind == "int":
+                raise SkelextError(f"{what} must be an integer from {_fmt(self.minimum)} to {_fmt(self.maximum)}, "
+                                   f"got {value!r}")
+            raise SkelextError(f"{what} must be in {self.range_text()}, got {value!r}")
+        return value
+
+
+_NOUNS = {"canvas": "canvas mode"}
+
+
+def _fmt(x: Optional[float]) -> str:
+    return "" if x is None else (str(int(x)) if float(x).is_integer() else str(x))
+
+
+_SPECS = (
+    OptionSpec("resolution", "int", DEFAULT_RESOLUTION,
+               "short side in pixels the image is resized to before detection (as ControlNet's slider)",
+               "Resolution (short side, px)", minimum=MIN_RESOLUTION, maximum=MAX_RESOLUTION, step=8),
+    OptionSpec("canvas", "choice", "keep",
+               "keep: same canvas, off-frame points stay in the JSON; fit: people scaled into the frame; "
+               "expand: the canvas grows to hold every point",
+               "Canvas", choices=CANVAS_MODES),
+    OptionSpec("detector", "choice", "dwpose",
+               "dwpose (ONNX weights, found or downloaded once) or blazepose (mediapipe, one person, offline)",
+               "Detector", choices=DETECTORS),
+    OptionSpec("detection_threshold", "float", DEFAULT_THRESHOLD,
+               "keypoints scoring below it count as missing", "Detection threshold",
+               minimum=0.0, maximum=1.0, step=0.01),
+    OptionSpec("alternatives", "int", 1, "ranked completions per person to record (1 = the best only)",
+               "Alternatives", minimum=1, maximum=MAX_ALTERNATIVES, step=1),
+    OptionSpec("complete", "bool", True, "run the completion model (false: plain detection)", "Complete"),
+    OptionSpec("draw_body", "bool", True, "draw the body in the control image", "Draw body"),
+    OptionSpec("draw_hands", "bool", True, "draw hands in the control image", "Draw hands"),
+    OptionSpec("draw_face", "bool", True, "draw the face in the control image", "Draw face"),
+    OptionSpec("fit_margin", "float", 0.05, "canvas fit/expand: margin as a fraction of the canvas side",
+               "Fit margin", minimum=0.0, maximum=0.45, step=0.01),
+    OptionSpec("sequence_mode", "choice", "causal",
+               "sequences (video frames): causal (frame t uses frames up to t; live use) or offline "
+               "(both sides; steadier, needs the whole clip)",
+               "Sequence mode", choices=SEQUENCE_MODES),
+    OptionSpec("smooth_detected", "bool", False,
+               "sequences: also smooth the detected points (otherwise they come back exactly as detected)",
+               "Smooth detected points"),
+)
+
+#: Every option by name, in display order.
+OPTIONS: Dict[str, OptionSpec] = {spec.name: spec for spec in _SPECS}
 
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    """Options of one `dwpose_full` run.
+    """The options of one run, validated against ``OPTIONS`` (defaults from there too)."""
 
-    resolution: the short side, in pixels, the image is resized to before
-        detection (as ControlNet's preprocessor resolution slider).
-    canvas: ``keep`` (same canvas, off-frame points stay in the JSON), ``fit``
-        (same size, people scaled to fit with a margin) or ``expand`` (canvas
-        grown to hold every point).
-    detector: ``dwpose`` (ONNX weights) or ``blazepose`` (mediapipe, offline).
-    detection_threshold: keypoints scoring below it count as missing.
-    alternatives: ranked completions to return per person (1 = best only).
-    complete: run the completion model at all (False = plain DWPose).
-    draw_hands, draw_face: include them in the conditioning image.
-    """
-
-    resolution: int = DEFAULT_RESOLUTION
-    canvas: str = "keep"
-    detector: str = "dwpose"
-    detection_threshold: float = 0.3
-    alternatives: int = 1
-    complete: bool = True
-    draw_body: bool = True
-    draw_hands: bool = True
-    draw_face: bool = True
-    fit_margin: float = 0.05
+    resolution: int = OPTIONS["resolution"].default
+    canvas: str = OPTIONS["canvas"].default
+    detector: str = OPTIONS["detector"].default
+    detection_threshold: float = OPTIONS["detection_threshold"].default
+    alternatives: int = OPTIONS["alternatives"].default
+    complete: bool = OPTIONS["complete"].default
+    draw_body: bool = OPTIONS["draw_body"].default
+    draw_hands: bool = OPTIONS["draw_hands"].default
+    draw_face: bool = OPTIONS["draw_face"].default
+    fit_margin: float = OPTIONS["fit_margin"].default
+    sequence_mode: str = OPTIONS["sequence_mode"].default
+    smooth_detected: bool = OPTIONS["smooth_detected"].default
 
     def __post_init__(self) -> None:
-        validate_canvas_mode(self.canvas)
-        if self.detector not in DETECTORS:
-            raise SkelextError(f"unknown detector {self.detector!r}; choose one of {', '.join(DETECTORS)}")
-        if not 64 <= int(self.resolution) <= 4096:
-            raise SkelextError(f"resolution must be between 64 and 4096, got {self.resolution}")
-        if not 0.0 <= float(self.detection_threshold) <= 1.0:
-            raise SkelextError(f"detection threshold must be in 0..1, got {self.detection_threshold}")
-        validate_alternatives(self.alternatives)
-        if not 0.0 <= float(self.fit_margin) < 0.5:
-            raise SkelextError(f"fit margin must be in [0, 0.5), got {self.fit_margin}")
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, OPTIONS[f.name].validate(getattr(self, f.name)))
+
+    def replace(self, **changes: Any) -> "PipelineSettings":
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_mapping(cls, values: Dict[str, Any]) -> "PipelineSettings":
+        """Settings from a mapping holding (some of) the option names; other keys are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
 
 
 def validate_canvas_mode(mode: str) -> str:
-    if mode not in CANVAS_MODES:
-        raise SkelextError(f"unknown canvas mode {mode!r}; choose one of {', '.join(CANVAS_MODES)}")
-    return mode
+    return OPTIONS["canvas"].validate(mode)
 
 
 def validate_alternatives(k: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_ALTERNATIVES:
-        raise SkelextError(f"alternatives must be an integer from 1 to {MAX_ALTERNATIVES}, got {k!r}")
-    return k
+    return OPTIONS["alternatives"].validate(k)
+
+
+def add_cli_options(parser: argparse.ArgumentParser, names: Iterable[str], **flag_names: str) -> None:
+    """argparse arguments for these options (``flag_names`` renames a flag: detection_threshold="--threshold")."""
+    for name in names:
+        spec = OPTIONS[name]
+        flag = flag_names.get(name, spec.cli_flag)
+        help_text = f"{spec.help} (default {str(spec.default).lower() if spec.kind == 'bool' else spec.default})"
+        if spec.kind == "bool":
+            # booleans that default to true are switched off: --no-complete, --no-hands
+            parser.add_argument(flag, dest=name, action="store_false" if spec.default else "store_true",
+                                help=help_text)
+        elif spec.kind == "choice":
+            parser.add_argument(flag, dest=name, choices=spec.choices, default=spec.default, help=help_text)
+        else:
+            parser.add_argument(flag, dest=name, type=int if spec.kind == "int" else float, default=spec.default,
+                                metavar="N" if spec.kind == "int" else "X",
+                                help=f"{help_text}; {spec.range_text()}")
+
+
+def settings_from_args(args: argparse.Namespace, **fixed: Any) -> PipelineSettings:
+    """PipelineSettings from parsed CLI arguments (options the command lacks keep their defaults)."""
+    values = {name: getattr(args, name) for name in OPTIONS if hasattr(args, name)}
+    values.update(fixed)
+    return PipelineSettings.from_mapping(values)

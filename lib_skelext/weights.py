@@ -18,6 +18,17 @@ temporary file in the same folder that is renamed into place only after its
 sha256 matched. ``SKELEXT_OFFLINE=1`` (or ``allow_download=False``) turns
 downloads off; a missing file then raises one ``SkelextError`` line that
 names the file, the folders searched and where to put it.
+
+Over 300 lines on purpose: finding, downloading and verifying the same files share their
+table (names, sizes, sha256), the folders and the record of verified files.
+
+A file found on disk is checked once against the published sha256 (its size first,
+when known), and the result is remembered by path, size and mtime, in memory and in
+``<skelext cache>/verified-sha256.json`` (best effort), so a 217 MB file is hashed
+once, not at every start. A truncated or foreign file raises one ``SkelextError``
+line naming the file, both hashes and what to do, instead of an onnxruntime error
+later. ``SKELEXT_SKIP_SHA256=1`` accepts any local file (re-exported or converted
+DWPose files, test stand-ins).
 """
 from __future__ import annotations
 
@@ -25,6 +36,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
@@ -36,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 ENV_DWPOSE_DIR = "SKELEXT_DWPOSE_DIR"
 ENV_OFFLINE = "SKELEXT_OFFLINE"
+ENV_SKIP_SHA256 = "SKELEXT_SKIP_SHA256"
+VERIFIED_FILE = "verified-sha256.json"
 DWPOSE_URL = "https://huggingface.co/yzd-v/DWPose/resolve/main/{name}"
 DOWNLOAD_TIMEOUT_S = 30.0
 CHUNK_BYTES = 1 << 20
@@ -48,6 +62,8 @@ class WeightFile:
     name: str
     sha256: str
     url: str
+    #: bytes, when published: a file of another size fails without being hashed
+    size: Optional[int] = None
 
 
 DWPOSE_DETECTOR = WeightFile(
@@ -59,6 +75,7 @@ DWPOSE_POSE = WeightFile(
     "dw-ll_ucoco_384.onnx",
     "724f4ff2439ed61afb86fb8a1951ec39c6220682803b4a8bd4f598cd913b1843",
     DWPOSE_URL.format(name="dw-ll_ucoco_384.onnx"),
+    134_399_116,
 )
 DWPOSE_FILES = (DWPOSE_DETECTOR, DWPOSE_POSE)
 
@@ -247,6 +264,80 @@ def download_file(url: str, dest: "str | os.PathLike[str]", sha256: Optional[str
             tmp.unlink()
 
 
+_VERIFIED: Dict[tuple, str] = {}
+_VERIFIED_LOCK = threading.Lock()
+
+
+def _verified_record(env: Optional[Mapping[str, str]]) -> Path:
+    return user_cache_dir(env).parent / VERIFIED_FILE
+
+
+def _stat_key(path: Path) -> tuple:
+    st = path.stat()
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+def _load_record(record: Path) -> Dict[str, str]:
+    import json
+
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _remember(record: Path, key: tuple, digest: str) -> None:
+    """Add one verified file to the record (atomic rewrite; failures only logged)."""
+    import json
+
+    try:
+        data = _load_record(record)
+        data["|".join(map(str, key))] = digest
+        record.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{record.name}.", dir=record.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=0, sort_keys=True)
+        os.replace(tmp, record)
+    except OSError as exc:
+        logger.debug("could not record the verified sha256 in %s: %s", record, exc)
+
+
+def verify_local_file(weight: WeightFile, path: "str | os.PathLike[str]", *,
+                      env: Optional[Mapping[str, str]] = None) -> Path:
+    """Check a file found on disk against ``weight``'s sha256 (size first, when known).
+
+    Hashed once per (path, size, mtime): remembered in memory and in the skelext cache's
+    ``verified-sha256.json``. Raises SkelextError (one line) on a mismatch;
+    ``SKELEXT_SKIP_SHA256=1`` skips the check.
+    """
+    path = Path(path)
+    env = os.environ if env is None else env
+    if _truthy(env.get(ENV_SKIP_SHA256)):
+        return path
+    key = _stat_key(path)
+    size = key[1]
+    what = (f"DWPose file {path} is not the official {weight.name}")
+    fix = (f"it may be truncated or another model: delete it and download {weight.url} into {path.parent} "
+           f"(or set {ENV_SKIP_SHA256}=1 to use it anyway)")
+    if weight.size is not None and size != weight.size:
+        raise SkelextError(f"{what} ({size} bytes, expected {weight.size}); {fix}")
+    with _VERIFIED_LOCK:
+        digest = _VERIFIED.get(key)
+        record = _verified_record(env)
+        if digest is None:
+            digest = _load_record(record).get("|".join(map(str, key)))
+        if digest is None:
+            logger.info("checking the sha256 of %s (once)", path)
+            digest = sha256_of(path)
+            if digest == weight.sha256.lower():
+                _remember(record, key, digest)
+        _VERIFIED[key] = digest
+    if digest != weight.sha256.lower():
+        raise SkelextError(f"{what} (sha256 {digest}, expected {weight.sha256}); {fix}")
+    return path
+
+
 def ensure_file(weight: WeightFile, search_dirs: Sequence[Path], *, target_dir: Path,
                 allow_download: Optional[bool] = None, progress: bool = True,
                 timeout: float = DOWNLOAD_TIMEOUT_S, urlopen: Optional[Callable] = None,
@@ -254,7 +345,7 @@ def ensure_file(weight: WeightFile, search_dirs: Sequence[Path], *, target_dir: 
     """Path of ``weight``: found in ``search_dirs`` or downloaded into ``target_dir``."""
     found = find_file(weight.name, search_dirs)
     if found is not None:
-        return found
+        return verify_local_file(weight, found, env=env)
     if allow_download is None:
         allow_download = not offline(env)
     looked = ", ".join(str(d) for d in search_dirs)
@@ -263,8 +354,16 @@ def ensure_file(weight: WeightFile, search_dirs: Sequence[Path], *, target_dir: 
                            f"({ENV_OFFLINE}=1); download {weight.url} and put it in {target_dir} "
                            f"(or pass --weights-dir / set {ENV_DWPOSE_DIR})")
     logger.info("%s not found locally; downloading it to %s", weight.name, target_dir)
-    return download_file(weight.url, target_dir / weight.name, weight.sha256, timeout=timeout,
+    path = download_file(weight.url, target_dir / weight.name, weight.sha256, timeout=timeout,
                          progress=progress, urlopen=urlopen)
+    try:  # verified while downloading: not hashed again at the next start
+        key = _stat_key(path)
+        with _VERIFIED_LOCK:
+            _VERIFIED[key] = weight.sha256.lower()
+            _remember(_verified_record(env), key, weight.sha256.lower())
+    except OSError:
+        pass
+    return path
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,4 @@ script_callbacks.on_ui_settings(host.on_ui_settings)
 script_callbacks.on_app_started(host.on_app_started)  # REST API (+ a last registration try)
 
 
-def _skelext_tab():
-    from lib_skelext import ui  # gradio work only when the WebUI builds its tabs
-
-    return ui.on_ui_tabs()
-
-
-script_callbacks.on_ui_tabs(_skelext_tab)
+script_callbacks.on_ui_tabs(host.on_ui_tabs)  # gradio is imported only when the WebUI builds its tabs

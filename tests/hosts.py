@@ -9,7 +9,8 @@ import importlib.util
 import sys
 import types
 from pathlib import Path
-from typing import List, Optional
+from contextlib import contextmanager
+from typing import Any, Iterator, List, Optional
 
 import numpy as np
 
@@ -52,6 +53,17 @@ class Hosts:
     def __init__(self, monkeypatch) -> None:
         self.mp = monkeypatch
         self.mp.setattr(sys, "path", list(sys.path))
+
+    def use_detector(self, detector: Any, name: str = "dwpose") -> List[tuple]:
+        """The registry hands out ``detector`` for ``name`` (fresh registry state for this test);
+        -> the list of (weights_dir, search_dirs, device) it was asked for, one per instance built."""
+        from lib_skelext import detectors
+
+        asked: List[tuple] = []
+        self.mp.setattr(detectors, "_INSTANCES", {})
+        self.mp.setattr(detectors, "_LOADED", {})
+        self.mp.setitem(detectors._FACTORIES, name, lambda *args: asked.append(args) or detector)
+        return asked
 
     def _load(self, name: str, path: Path, package: bool = False) -> types.ModuleType:
         spec = importlib.util.spec_from_file_location(
@@ -119,3 +131,15 @@ class Hosts:
         """Make ``import modules_forge`` fail, as on AUTOMATIC1111."""
         self.mp.setitem(sys.modules, "modules_forge", None)
         self.mp.setitem(sys.modules, "modules_forge.shared", None)
+
+
+@contextmanager
+def detector_registered(name: str, detector: Any) -> Iterator[Any]:
+    """Make the process-wide registry hand out ``detector`` for ``name`` (whatever the location)."""
+    from lib_skelext import detectors
+
+    previous = detectors.register_factory(name, lambda *args: detector)
+    try:
+        yield detector
+    finally:
+        detectors.register_factory(name, previous)

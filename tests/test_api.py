@@ -20,8 +20,9 @@ import pytest
 from PIL import Image
 
 from api_client import Client
-from hosts import FakeDetector
+from hosts import FakeDetector, detector_registered
 from lib_skelext import __version__
+from lib_skelext.detectors import DetectorLocation
 from lib_skelext.api import build_router, check_basic_auth, create_app, decode_image, parse_credentials
 from lib_skelext.errors import SkelextError
 
@@ -60,7 +61,8 @@ def detector():
 
 @pytest.fixture
 def client(detector):
-    return Client(create_app(auth="alice:s3cret,bob:pa:ss", detectors={"dwpose": lambda: detector}))
+    with detector_registered("dwpose", detector):
+        yield Client(create_app(auth="alice:s3cret,bob:pa:ss"))
 
 
 def png_b64(h=120, w=160, mode="RGB") -> str:
@@ -110,7 +112,7 @@ def test_auth_checked_before_the_body(client):
 
 
 def test_no_auth_configured_is_open(detector):
-    c = Client(create_app(detectors={"dwpose": lambda: detector}))
+    c = Client(create_app())
     assert c.get("/skelext/v1/info").status_code == 200
 
 
@@ -143,7 +145,7 @@ def test_info(client, tiny_model):
 def test_info_reports_host_folders(tmp_path):
     (tmp_path / "yolox_l.onnx").write_bytes(b"x")
     (tmp_path / "dw-ll_ucoco_384.onnx").write_bytes(b"x")
-    c = Client(create_app(dwpose_search_dirs=lambda: [tmp_path]))
+    c = Client(create_app(detector_location=lambda: DetectorLocation(search_dirs=(str(tmp_path),))))
     weights = c.get("/skelext/v1/info").json()["dwpose_weights"]
     assert weights["found"] is True and weights["looked_in"] == [str(tmp_path)]
     assert weights["files"]["yolox_l.onnx"] == str(tmp_path / "yolox_l.onnx")
@@ -199,11 +201,11 @@ def bad_people(**person) -> dict:
     ({"pose": {"people": "x", "canvas_width": 10, "canvas_height": 10}}, 400),
     ({"pose": {"people": [], "canvas_width": -5, "canvas_height": 10}}, 400),
     ({"pose": {"people": [], "canvas_width": 10 ** 400, "canvas_height": 10}}, 400),
-    ({"pose": EXAMPLE, "canvas": "bogus"}, 400),
-    ({"pose": EXAMPLE, "alternatives": 0}, 400),
-    ({"pose": EXAMPLE, "alternatives": 99}, 400),
+    ({"pose": EXAMPLE, "canvas": "bogus"}, 422),  # out of the schema's range/choices
+    ({"pose": EXAMPLE, "alternatives": 0}, 422),  # out of the schema's range/choices
+    ({"pose": EXAMPLE, "alternatives": 99}, 422),  # out of the schema's range/choices
     ({"pose": EXAMPLE, "alternatives": "many"}, 422),
-    ({"pose": EXAMPLE, "coords": "inches"}, 400),
+    ({"pose": EXAMPLE, "coords": "inches"}, 422),  # out of the schema's range/choices
     ({"pose": {"people": [], "canvas_width": 100000, "canvas_height": 100000}, "render": True}, 413),
     ({}, 422),  # pose missing
     ([1, 2, 3], 422),
@@ -289,12 +291,12 @@ def truncated_png() -> str:
     ({"image": truncated_png()}, 400),
     ({"image": ""}, 400),
     ({"image": "data:image/png,abc"}, 400),
-    ({"image": png_b64(), "resolution": 10}, 400),
+    ({"image": png_b64(), "resolution": 10}, 422),  # out of the schema's range/choices
     ({"image": png_b64(100, 500), "resolution": 4096}, 413),  # 4096 x 20480 is over the pixel limit
-    ({"image": png_b64(), "threshold": 2}, 400),
-    ({"image": png_b64(), "canvas": "huge"}, 400),
-    ({"image": png_b64(), "detector": "openpose"}, 400),
-    ({"image": png_b64(), "alternatives": 9}, 400),
+    ({"image": png_b64(), "threshold": 2}, 422),  # out of the schema's range/choices
+    ({"image": png_b64(), "canvas": "huge"}, 422),  # out of the schema's range/choices
+    ({"image": png_b64(), "detector": "openpose"}, 422),  # out of the schema's range/choices
+    ({"image": png_b64(), "alternatives": 9}, 422),  # out of the schema's range/choices
     ({"image": 12}, (400, 422)),  # pydantic 1 turns 12 into "12"; pydantic 2 refuses it
     ({"resolution": 512}, 422),
 ])
@@ -304,15 +306,31 @@ def test_detect_bad_input(client, body, status):
     assert r.json()["detail"]
 
 
-def test_detect_threshold_nan_is_400(client):
+def test_detect_threshold_nan_is_refused(client):
     raw = json.dumps({"image": png_b64()})[:-1] + ', "threshold": NaN}'
     r = post(client, "detect", content=raw.encode(), headers={"content-type": "application/json"})
-    assert r.status_code == 400
+    assert r.status_code == 422  # outside the schema's 0..1, as any out-of-range value
+
+
+def test_openapi_schema_has_the_options_enums_and_ranges():
+    """The request models come from settings.OPTIONS: choices are enums, ranges are bounds."""
+    from lib_skelext.settings import OPTIONS
+
+    schemas = create_app().openapi()["components"]["schemas"]
+    detect = schemas["DetectRequest"]["properties"]
+    assert detect["canvas"]["enum"] == list(OPTIONS["canvas"].choices)
+    assert detect["detector"]["enum"] == list(OPTIONS["detector"].choices)
+    assert (detect["resolution"]["minimum"], detect["resolution"]["maximum"]) == (64, 4096)
+    assert (detect["threshold"]["minimum"], detect["threshold"]["maximum"]) == (0.0, 1.0)
+    assert detect["threshold"]["default"] == OPTIONS["detection_threshold"].default
+    complete = schemas["CompleteRequest"]["properties"]
+    assert (complete["alternatives"]["minimum"], complete["alternatives"]["maximum"]) == (1, 8)
 
 
 def test_detect_image_pixel_limit(detector):
-    c = Client(create_app(detectors={"dwpose": lambda: detector}, max_image_pixels=100 * 100))
-    r = c.post("/skelext/v1/detect", json={"image": png_b64(120, 160), "resolution": 64})
+    with detector_registered("dwpose", detector):
+        c = Client(create_app(max_image_pixels=100 * 100))
+        r = c.post("/skelext/v1/detect", json={"image": png_b64(120, 160), "resolution": 64})
     assert r.status_code == 413 and "pixels" in r.json()["detail"]
     with pytest.raises(SkelextError):
         decode_image(png_b64(120, 160), max_pixels=100)
@@ -322,9 +340,7 @@ def test_detect_missing_dwpose_weights_is_503(monkeypatch, tmp_path):
     monkeypatch.setenv("SKELEXT_OFFLINE", "1")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("SKELEXT_DWPOSE_DIR", raising=False)
-    from lib_skelext.dwpose import DWPoseDetector
-
-    c = Client(create_app(dwpose_detector=lambda: DWPoseDetector(search_dirs=[tmp_path / "none"])))
+    c = Client(create_app(detector_location=lambda: DetectorLocation(search_dirs=(str(tmp_path / "none"),))))
     r = c.post("/skelext/v1/detect", json={"image": png_b64()})
     assert r.status_code == 503
     assert "yolox_l.onnx" in r.json()["detail"]
@@ -350,7 +366,7 @@ def test_render(client):
 @pytest.mark.parametrize("body, status", [
     ({"pose": {"people": []}}, 400),
     ({"pose": bad_people(pose_keypoints_2d=[0] * 10)}, 400),
-    ({"pose": EXAMPLE, "canvas": "nope"}, 400),
+    ({"pose": EXAMPLE, "canvas": "nope"}, 422),  # out of the schema's range/choices
     ({"pose": {"people": [], "canvas_width": 90000, "canvas_height": 90000}}, 413),
     ({"draw_face": True}, 422),
 ])
@@ -366,7 +382,7 @@ def test_unknown_route_and_method(client):
 
 
 def test_openapi_schema(detector):
-    app = create_app(detectors={"dwpose": lambda: detector})
+    app = create_app()
     paths = app.openapi()["paths"]
     assert {"/skelext/v1/complete", "/skelext/v1/detect", "/skelext/v1/render", "/skelext/v1/info"} <= set(paths)
 
@@ -375,14 +391,15 @@ def test_router_mounts_into_another_app(detector):
     from fastapi import FastAPI
 
     app = FastAPI()
-    app.include_router(build_router(auth="u:p", detectors={"dwpose": lambda: detector}))
+    app.include_router(build_router(auth="u:p"))
     c = Client(app)
     assert c.get("/skelext/v1/info").status_code == 401
-    assert c.post("/skelext/v1/detect", json={"image": png_b64()}, auth=("u", "p")).status_code == 200
+    with detector_registered("dwpose", detector):
+        assert c.post("/skelext/v1/detect", json={"image": png_b64()}, auth=("u", "p")).status_code == 200
 
 
 def test_concurrent_requests(detector):
-    app = create_app(detectors={"dwpose": lambda: detector})
+    app = create_app()
 
     async def many():
         transport = httpx.ASGITransport(app=app)
@@ -391,4 +408,5 @@ def test_concurrent_requests(detector):
             jobs += [c.post("/skelext/v1/complete", json={"pose": EXAMPLE}) for _ in range(6)]
             return await asyncio.gather(*jobs)
 
-    assert [r.status_code for r in asyncio.run(many())] == [200] * 12
+    with detector_registered("dwpose", detector):
+        assert [r.status_code for r in asyncio.run(many())] == [200] * 12

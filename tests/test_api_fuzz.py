@@ -6,15 +6,22 @@ completion model is the tiny one of ``test_api``.
 """
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from hosts import FakeDetector
+from hosts import FakeDetector, detector_registered
 from lib_skelext.api import create_app
 from test_api import tiny_model  # noqa: F401  (autouse fixture)
 
-APP = create_app(auth="u:p", detectors={"dwpose": lambda: FakeDetector()})
+APP = create_app(auth="u:p")
+
+
+@pytest.fixture(autouse=True)
+def fake_dwpose():
+    with detector_registered("dwpose", FakeDetector()):
+        yield
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 schema.config.generation.update(modes=list(schemathesis.GenerationMode))  # valid and invalid bodies
 

@@ -403,3 +403,52 @@ def test_outputs_get_normal_file_permissions(tmp_path):
         os.umask(old)
     assert result.returncode == 0, result.stderr
     assert stat.S_IMODE((tmp_path / "out.png").stat().st_mode) == 0o644
+
+
+@needs_model
+def test_files_written_are_named_and_verbosity_flags_go_anywhere(tmp_path):
+    """Without flags: one ``skelext: wrote ...`` line per input; -q silences it; -v adds progress;
+    -v/-q are accepted before and after the subcommand."""
+    example = REPO_ROOT / "examples" / "waist_up.json"
+    out = tmp_path / "a.json"
+    plain = run_cli("complete", example, "-o", out)
+    assert plain.returncode == 0 and plain.stderr.strip().splitlines() == [
+        f"skelext: wrote {out} ({json.loads(out.read_text())['people'][0]['skelext']['completed'].__len__()} "
+        "points completed)"]
+    for args in (("-q", "complete", example, "-o", out), ("complete", example, "-o", out, "-q")):
+        quiet = run_cli(*args)
+        assert quiet.returncode == 0 and quiet.stderr == "", args
+    for args in (("-v", "complete", example, "-o", out), ("complete", example, "-o", out, "-v")):
+        loud = run_cli(*args)
+        assert loud.returncode == 0 and "wrote" in loud.stderr and "loaded" in loud.stderr, (args, loud.stderr)
+    assert run_cli("complete", example, "-o", out, "-q", "-v").returncode == 2  # one or the other
+
+
+@needs_model
+def test_complete_a_list_of_frames_gives_a_list(tmp_path):
+    """The list-of-frames JSON (ComfyUI's POSE_KEYPOINT saved to a file): completed frame by frame,
+    answered with a list of the same length; one PNG per frame with --render."""
+    frame = json.loads((REPO_ROOT / "examples" / "waist_up.json").read_text())
+    src = tmp_path / "batch.json"
+    src.write_text(json.dumps([frame, frame, {**frame, "people": []}]))
+    result = run_cli("complete", src, "-o", tmp_path / "out.json", "--render", tmp_path / "out.png")
+    assert result.returncode == 0, result.stderr
+    out = json.loads((tmp_path / "out.json").read_text())
+    assert isinstance(out, list) and len(out) == 3 and out[2]["people"] == []
+    assert out[0] == out[1] and out[0]["people"][0]["skelext"]["completed"]
+    assert sorted(p.name for p in tmp_path.glob("out_*.png")) == ["out_00000.png", "out_00001.png", "out_00002.png"]
+    src.write_text("[]")
+    assert_one_line_error(run_cli("complete", src, "-o", tmp_path / "x.json"))
+    src.write_text(json.dumps([frame, {"people": []}]))
+    line = assert_one_line_error(run_cli("complete", src, "-o", tmp_path / "x.json"))
+    assert "frame 1" in line
+
+
+def test_complete_without_the_model_file_fails_instead_of_writing_the_pose_unchanged(tmp_path):
+    example = REPO_ROOT / "examples" / "waist_up.json"
+    env = {**os.environ, "SKELEXT_COMPLETION_MODEL": str(tmp_path / "absent.safetensors")}
+    result = subprocess.run([sys.executable, "-m", "lib_skelext", "complete", str(example), "-o",
+                             str(tmp_path / "out.json")], cwd=REPO_ROOT, capture_output=True, text=True, env=env,
+                            timeout=120)
+    line = assert_one_line_error(result)
+    assert "absent.safetensors" in line and not (tmp_path / "out.json").exists()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import lib_skelext.cli_detect as cli_detect
+import lib_skelext.cli.detect as cli_detect
 import lib_skelext.complete as complete_mod
 from lib_skelext.cli import main
 from lib_skelext.errors import SkelextError
@@ -34,7 +34,7 @@ def fake_complete(frame, *, alternatives=1):
 @pytest.fixture
 def fakes(monkeypatch):
     monkeypatch.setattr(cli_detect, "make_detector", lambda name, weights_dir=None: FakeDetector())
-    monkeypatch.setattr(complete_mod, "complete_frame", fake_complete)
+    monkeypatch.setattr(complete_mod, "complete_frames", lambda frames, **kw: [fake_complete(f, **kw) for f in frames])
 
 
 def test_single_photo_writes_three_files(tmp_path, fakes):

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO_ROOT
+from hosts import detector_registered
 import lib_skelext.completion_model as cm
 from lib_skelext.complete import complete_frame
 from lib_skelext.openpose_json import dumps_frame, loads_frame
@@ -103,7 +104,7 @@ def test_rest_first_requests_load_the_detector_once(monkeypatch):
             return self
 
     detector = SlowLoading()
-    app = create_app(detectors={"dwpose": lambda: detector})
+    app = create_app()
     photo = base64.b64encode((REPO_ROOT / "examples" / "coco_000000000785_crop_hipsup.jpg").read_bytes()).decode()
 
     async def many():
@@ -112,7 +113,8 @@ def test_rest_first_requests_load_the_detector_once(monkeypatch):
             return await asyncio.gather(*(c.post("/skelext/v1/detect", json={"image": photo, "resolution": 128})
                                           for _ in range(THREADS)))
 
-    responses = asyncio.run(many())
+    with detector_registered("dwpose", detector):
+        responses = asyncio.run(many())
     assert [r.status_code for r in responses] == [200] * THREADS
     assert SlowLoading.loads == 1
     assert len({json.dumps(r.json()["pose"], sort_keys=True) for r in responses}) == 1
@@ -120,22 +122,29 @@ def test_rest_first_requests_load_the_detector_once(monkeypatch):
 
 @pytest.mark.parametrize("name", ["blazepose", "dwpose"])
 def test_process_wide_detector_is_built_once(monkeypatch, name):
-    """``pipeline.default_detector`` under concurrent first calls: one detector object, not one per thread
-    (each DWPose detector holds its own ONNX sessions, hundreds of MB)."""
+    """``detectors.get_detector`` under concurrent first calls: one detector object, built and loaded
+    once, not one per thread (each DWPose detector holds its own ONNX sessions, hundreds of MB)."""
     import lib_skelext.blazepose as blazepose
+    import lib_skelext.detectors as detectors
     import lib_skelext.dwpose.detector as dwpose
-    import lib_skelext.pipeline as pipeline
 
     built = []
 
     class Slow:
+        loads = 0
+
         def __init__(self, *args, **kwargs):
             built.append(self)
             time.sleep(0.1)
 
-    monkeypatch.setattr(pipeline, "_DETECTORS", {})
+        def load(self):
+            type(self).loads += 1
+            time.sleep(0.1)
+            return self
+
+    monkeypatch.setattr(detectors, "_INSTANCES", {})
+    monkeypatch.setattr(detectors, "_LOADED", {})
     monkeypatch.setattr(blazepose, "BlazePoseDetector", Slow)
     monkeypatch.setattr(dwpose, "DWPoseDetector", Slow)
-    monkeypatch.setattr(dwpose, "_DEFAULT", [])
-    got = together(lambda i: pipeline.default_detector(name))
-    assert len(built) == 1 and all(g is built[0] for g in got)
+    got = together(lambda i: detectors.get_detector(name))
+    assert len(built) == 1 and all(g is built[0] for g in got) and Slow.loads == 1

@@ -199,10 +199,14 @@ def test_property_rest_never_5xx_and_keeps_given_points(client, request, route):
         assert r.json()["detail"]
         return
     if route == "complete" and body.get("coords", "auto") == "px" and body.get("canvas", "keep") == "keep":
+        w, h = doc["canvas_width"], doc["canvas_height"]
         for sent, got in zip(doc["people"], r.json()["pose"]["people"]):
             a = np.array(sent["pose_keypoints_2d"]).reshape(N_BODY, 3)
             b = np.array(got["pose_keypoints_2d"]).reshape(N_BODY, 3)
-            assert np.array_equal(a[a[:, 2] > 0], b[a[:, 2] > 0])
+            # given points on the canvas come back exactly; points beyond it count as missing (the core
+            # drops them as the readers do, and the model may complete them)
+            visible = (a[:, 2] > 0) & (a[:, 0] >= 0) & (a[:, 1] >= 0) & (a[:, 0] <= w) & (a[:, 1] <= h)
+            assert np.array_equal(a[visible], b[visible])
             assert np.isfinite(b).all()
     if route == "complete":  # the answer is itself a valid document that reads back exactly
         pose = r.json()["pose"]
@@ -251,14 +255,13 @@ def _narrowed_schema():
     import schemathesis
 
     from conftest import REPO_ROOT
-    from hosts import FakeDetector
 
     sys.path.insert(0, str(REPO_ROOT / "bench"))
     try:
         from fuzz_api import narrowed
     finally:
         sys.path.remove(str(REPO_ROOT / "bench"))
-    app = create_app(auth="u:p", detectors={"dwpose": lambda: FakeDetector()})
+    app = create_app(auth="u:p")
     schema = schemathesis.openapi.from_dict(narrowed(app.openapi()))
     schema.app = app  # calls go through the ASGI app, no server
     schema.config.generation.update(modes=list(schemathesis.GenerationMode))
@@ -266,6 +269,14 @@ def _narrowed_schema():
 
 
 NARROWED = _narrowed_schema()
+
+
+@pytest.fixture(autouse=True)
+def fake_dwpose():
+    from hosts import FakeDetector, detector_registered
+
+    with detector_registered("dwpose", FakeDetector()):
+        yield
 
 
 @NARROWED.include(method="POST").parametrize()

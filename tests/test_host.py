@@ -1,7 +1,7 @@
 """dwpose_full in the hosts: sd-webui-controlnet (new and legacy registries) and Forge.
 
 The hosts are the fakes of ``tests/fake_hosts`` (written from host-notes), the
-detector a ``FakeDetector`` passed through the runner's ``detector_factory`` hook;
+detector a ``FakeDetector`` handed out by the detector registry (``Hosts.use_detector``);
 everything else (pipeline, rendering, JSON) is skelext's real code.
 Runs in both test environments (.venv and .venv-forge).
 """
@@ -37,8 +37,11 @@ def hosts(monkeypatch, tmp_path):
     h = Hosts(monkeypatch)
     h.detector = FakeDetector()
     h.webui(models_path=tmp_path / "models")
-    monkeypatch.setattr(host, "_runner", DWPoseFullRunner(host_options.read_options,
-                                                          detector_factory=lambda options: h.detector))
+    h.locations = h.use_detector(h.detector)
+    monkeypatch.setattr(host, "_runner", DWPoseFullRunner(host_options.read_options))
+    from lib_skelext.ui import handlers
+
+    monkeypatch.setattr(handlers, "detector_location", lambda: None)  # on_ui_tabs sets it: undone after each test
     monkeypatch.setattr(registry, "registered", {})
     monkeypatch.setattr(registry, "_payload_kind", {})
     return h
@@ -272,6 +275,8 @@ def test_forge_registration_and_detect(hosts):
 
 # ------------------------------------------------------------ failures and limits
 def test_completion_failure_falls_back_to_plain_dwpose(hosts, monkeypatch, caplog):
+    """A completion bug: the plain detection comes back, detection runs once per call (no re-run of
+    the whole pipeline), and every failure reaches the WebUI console at WARNING."""
     api = hosts.controlnet()
     host.register_preprocessors()
     import lib_skelext.complete as complete
@@ -279,35 +284,23 @@ def test_completion_failure_falls_back_to_plain_dwpose(hosts, monkeypatch, caplo
     def broken(*args, **kwargs):
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr(complete, "complete_frame", broken)
+    import lib_skelext.core as core
+
+    monkeypatch.setattr(complete, "complete_frames", broken)
+    monkeypatch.setattr(core, "_FAILURES", {})
+    calls_before = len(hosts.detector.calls)
     with caplog.at_level(logging.WARNING):
         res = api.detect(LABEL, [photo()])
-    pose = res["poses"][0]
-    check_pose(pose, res["images"][0], people=1)
-    body = np.array(pose["people"][0]["pose_keypoints_2d"]).reshape(18, 3)
-    assert (body[[9, 10, 12, 13], 2] == 0).all()  # legs stay missing: plain DWPose
-    assert sum("completion failed" in r.getMessage() for r in caplog.records) == 1
-
-
-def test_unexpected_pipeline_error_retries_without_completion(hosts, monkeypatch, caplog):
-    import lib_skelext.pipeline as pipeline
-
-    real = pipeline.run_dwpose_full
-    calls = []
-
-    def flaky(image, settings, *, detector=None):
-        calls.append(settings.complete)
-        if settings.complete:
-            raise IndexError("bug in completion")
-        return real(image, settings, detector=detector)
-
-    monkeypatch.setattr(pipeline, "run_dwpose_full", flaky)
-    got = []
-    with caplog.at_level(logging.ERROR):
-        for _ in range(2):
-            host.runner()(photo(), 256, 0, 0.3, got.append)
-    assert calls == [True, False, True, False] and len(got) == 2
-    assert sum("using plain DWPose" in r.getMessage() for r in caplog.records) == 1
+        again = api.detect(LABEL, [photo()])
+    assert len(hosts.detector.calls) - calls_before == 2  # one detection per request
+    for r in (res, again):
+        pose = r["poses"][0]
+        check_pose(pose, r["images"][0], people=1)
+        body = np.array(pose["people"][0]["pose_keypoints_2d"]).reshape(18, 3)
+        assert (body[[9, 10, 12, 13], 2] == 0).all()  # legs stay missing: plain DWPose
+    failures = [r for r in caplog.records if "completion failed" in r.getMessage()]
+    assert len(failures) == 2 and all(r.levelno == logging.WARNING for r in failures)
+    assert "model exploded" in failures[0].getMessage() and "[2 times]" in failures[1].getMessage()
 
 
 def test_missing_weights_one_clear_message(monkeypatch, tmp_path, caplog):
@@ -426,3 +419,30 @@ def test_script_registers_the_skelext_tab(hosts):
     assert len(tabs) == 1
     blocks, title, elem_id = tabs[0]
     assert isinstance(blocks, gr.Blocks) and title == "skelext" and elem_id == "skelext"
+
+
+def test_new_registry_ui_preview_and_repeat_detect(hosts):
+    """As sd-webui-controlnet v1.1.455's preview calls it (``model=``, callback only for "openpose"
+    labels, JSON string stored) and its cached ``/controlnet/detect`` (same image twice)."""
+    api = hosts.controlnet()
+    host.register_preprocessors()
+    image = photo()
+    shown, text = api.preview_json(LABEL, image, resolution=256, slider_1=0, slider_2=0.3)
+    pose = json.loads(text)
+    assert len(pose["people"]) == 1 and pose["people"][0]["skelext"]["completed"]
+    assert shown.shape[:2] == expected_size(200, 300, 256)
+    assert api.preview_json(NAME, image)[1] == ""  # no "openpose" in the name: no JSON, no Edit button
+    first = api.detect(LABEL, [image])  # -1 defaults become the sliders' defaults
+    again = api.detect(LABEL, [image])  # a new callback: ControlNet's cache misses, the callback is called
+    assert first["poses"] == again["poses"] and hosts.detector.calls[-1][1] == pytest.approx(0.3)
+
+
+def test_forge_ui_preview_passes_keywords_and_the_callback(hosts):
+    """Forge dfdcbab6's preview: ``preprocessor(input_image=..., input_mask=None, json_pose_callback=...)``;
+    the Edit/JSON buttons need the JSON string it stores."""
+    api = hosts.forge()
+    host.register_preprocessors()
+    image, text = api.preview_json(LABEL, photo(), resolution=256, slider_1=2, slider_2=0.3)
+    pose = json.loads(text)
+    assert len(pose["people"]) == 1 and pose["people"][0]["skelext"]["completed"]
+    assert image.shape[0] >= 256 and (pose["canvas_height"], pose["canvas_width"]) == image.shape[:2]

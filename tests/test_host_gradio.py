@@ -30,8 +30,8 @@ def gradio_app(monkeypatch, tmp_path):
     h = Hosts(monkeypatch)
     h.webui(models_path=tmp_path / "models", api_auth="alice:s3cret")
     detector = FakeDetector()
-    monkeypatch.setattr(host, "_runner", DWPoseFullRunner(host_options.read_options,
-                                                          detector_factory=lambda options: detector))
+    h.locations = h.use_detector(detector)
+    monkeypatch.setattr(host, "_runner", DWPoseFullRunner(host_options.read_options))
     import gradio as gr
 
     with gr.Blocks() as demo:

@@ -587,3 +587,47 @@ def test_completion_confidence_must_be_finite_to_be_restored():
     frame = loads_frame(json.dumps(doc_of([person])))
     np.testing.assert_allclose(frame.people[0].completion_confidence, 0.5)
     assert math.isclose(json.loads(dumps_frame(frame))["people"][0]["skelext"]["confidence"][0], 0.5)
+
+
+def test_roundtrip_through_real_completion_keeps_every_key_and_value():
+    """Read a ControlNet / openpose-editor document, complete it for real (the core, the shipped model),
+    write it: every key and value it had comes back (ints stay ints, key order kept), only the
+    missing body points are filled and a ``skelext`` key is added; nothing else appears."""
+    from lib_skelext.core import complete_pose
+
+    doc = json.loads(json.dumps(CONTROLNET_DOC))
+    del doc["animals"]  # a document without "animals" must not gain "animals": []
+    before = json.loads(json.dumps(doc))
+    result = complete_pose(loads_frame(json.dumps(doc)))
+    assert result.completed_points > 0 and not result.completion_failed
+    out = json.loads(dumps_frame(result.frame))
+    assert list(out) == list(before) and "animals" not in out
+    for person_in, person_out in zip(before["people"], out["people"]):
+        assert [k for k in person_out if k != "skelext"] == list(person_in)  # no null face/hands added
+        for key, value in person_in.items():
+            if key != "pose_keypoints_2d":
+                assert person_out[key] == value and type(person_out[key]) is type(value)
+        body_in, body_out = person_in["pose_keypoints_2d"], person_out["pose_keypoints_2d"]
+        completed = set(person_out["skelext"]["completed"])
+        assert completed and all(body_in[3 * i + 2] == 0 for i in completed)
+        for i in range(18):
+            if i not in completed:  # given and still-missing points: the very values, the very types
+                assert body_out[3 * i:3 * i + 3] == body_in[3 * i:3 * i + 3]
+                assert [type(v) for v in body_out[3 * i:3 * i + 3]] == [type(v) for v in body_in[3 * i:3 * i + 3]]
+    for key in ("version", "meta", "canvas_width", "canvas_height"):
+        assert out[key] == before[key]
+
+
+def test_a_record_without_completion_keeps_its_other_keys():
+    """A smoothed (changed) body with nothing completed: the completion keys go, a track_id stays."""
+    doc = doc_of([{"pose_keypoints_2d": body_list({1: (10, 20, 1.0), 2: (12, 30, 1.0)}),
+                   "skelext": {"completed": [1], "confidence": [1.0] * 18, "track_id": 3}}])
+    frame = loads_frame(json.dumps(doc))
+    person = frame.people[0]
+    person.body[2, 0] += 1.5  # moved (smoothed), not completed
+    person.source[:] = np.where(person.body[:, 2] > 0, Source.DETECTED, Source.MISSING)
+    person.completion_confidence = None
+    out = json.loads(dumps_frame(frame))["people"][0]
+    assert out["skelext"] == {"track_id": 3}
+    del person.extra["skelext"]["track_id"]
+    assert "skelext" not in json.loads(dumps_frame(frame))["people"][0]

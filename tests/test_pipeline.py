@@ -1,4 +1,4 @@
-"""run_dwpose_full with fake detectors and a fake completion: sizes, hands/face, failures."""
+"""process_image with fake detectors and a fake completion: sizes, hands/face, failures."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import lib_skelext.complete as complete_mod
-from lib_skelext.pipeline import drop_parts_of_completed, resize_image_with_pad, run_dwpose_full, to_rgb_uint8
+from lib_skelext.core import drop_parts_of_completed, process_image
+from lib_skelext.resize import resize_image_with_pad, to_rgb_uint8
 from lib_skelext.pose import L_ANKLE, L_WRIST, NOSE, R_WRIST, Person, PoseFrame, Source
 from lib_skelext.settings import PipelineSettings
 
@@ -69,10 +70,10 @@ def test_to_rgb_uint8_conversions():
 
 
 def test_full_run_sizes_json_and_completion(monkeypatch):
-    monkeypatch.setattr(complete_mod, "complete_frame", fake_complete)
+    monkeypatch.setattr(complete_mod, "complete_frames", lambda frames, **kw: [fake_complete(f, **kw) for f in frames])
     img = np.zeros((425, 640, 3), np.uint8)
     det = FakeDetector()
-    res = run_dwpose_full(img, PipelineSettings(resolution=512), detector=det)
+    res = process_image(img, PipelineSettings(resolution=512), detector=det)
     assert det.seen == [((512, 832, 3), 0.3)]          # detection on the padded image
     assert res.control_image.shape == (512, 771, 3)     # = ControlNet's remove_pad size
     doc = json.loads(res.json_text)
@@ -88,8 +89,8 @@ def test_full_run_sizes_json_and_completion(monkeypatch):
 
 
 def test_expand_canvas_grows_control_image(monkeypatch):
-    monkeypatch.setattr(complete_mod, "complete_frame", fake_complete)
-    res = run_dwpose_full(np.zeros((512, 512, 3), np.uint8), PipelineSettings(canvas="expand"),
+    monkeypatch.setattr(complete_mod, "complete_frames", lambda frames, **kw: [fake_complete(f, **kw) for f in frames])
+    res = process_image(np.zeros((512, 512, 3), np.uint8), PipelineSettings(canvas="expand"),
                           detector=FakeDetector())
     assert res.control_image.shape[0] > 512 and res.control_image.shape[1] == 512
     doc = json.loads(res.json_text)
@@ -97,29 +98,30 @@ def test_expand_canvas_grows_control_image(monkeypatch):
     assert res.overlay().shape == res.control_image.shape
 
 
-def test_completion_failure_returns_detection_with_one_warning(monkeypatch, caplog):
-    def boom(frame, *, alternatives=1):
+def test_completion_failure_returns_detection_with_a_warning_each_time(monkeypatch, caplog):
+    def boom(frames, *, alternatives=1):
         raise RuntimeError("bug in completion\nsecond line")
 
-    import lib_skelext.pipeline as pipeline_mod
+    import lib_skelext.core as core_mod
 
-    monkeypatch.setattr(complete_mod, "complete_frame", boom)
-    monkeypatch.setattr(pipeline_mod, "_WARNED", set())
+    monkeypatch.setattr(complete_mod, "complete_frames", boom)
+    monkeypatch.setattr(core_mod, "_FAILURES", {})
     with caplog.at_level(logging.WARNING, logger="lib_skelext"):
-        res = run_dwpose_full(np.zeros((300, 300, 3), np.uint8), PipelineSettings(), detector=FakeDetector())
-        again = run_dwpose_full(np.zeros((300, 300, 3), np.uint8), PipelineSettings(), detector=FakeDetector())
-    assert again.completion_failed  # the same failure again: no second warning
-    assert res.completion_failed
+        res = process_image(np.zeros((300, 300, 3), np.uint8), PipelineSettings(), detector=FakeDetector())
+        again = process_image(np.zeros((300, 300, 3), np.uint8), PipelineSettings(), detector=FakeDetector())
+    assert again.completion_failed and res.completion_failed
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "second line" not in warnings[0].getMessage()
+    # every failure reaches the console (WebUI shows WARNING); the traceback only the first time
+    assert len(warnings) == 2 and all("second line" not in w.getMessage() for w in warnings)
+    assert warnings[0].exc_info and not warnings[1].exc_info and "[2 times]" in warnings[1].getMessage()
     assert res.frame.people[0].present.sum() == 4 and res.frame.people[0].hand_right is not None
     assert res.control_image.shape == (512, 512, 3)
 
 
 def test_complete_off_and_no_people(monkeypatch):
     called = []
-    monkeypatch.setattr(complete_mod, "complete_frame", lambda f, **k: called.append(1) or f)
-    res = run_dwpose_full(np.zeros((300, 300, 3), np.uint8), PipelineSettings(complete=False),
+    monkeypatch.setattr(complete_mod, "complete_frames", lambda f, **k: called.append(1) or f)
+    res = process_image(np.zeros((300, 300, 3), np.uint8), PipelineSettings(complete=False),
                           detector=FakeDetector())
     assert not called and not res.frame.people[0].completed.any()
 
@@ -127,7 +129,7 @@ def test_complete_off_and_no_people(monkeypatch):
         def detect_people(self, image, threshold=0.3):
             return PoseFrame([], image.shape[1], image.shape[0])
 
-    res = run_dwpose_full(np.zeros((300, 300, 3), np.uint8), PipelineSettings(), detector=Nobody())
+    res = process_image(np.zeros((300, 300, 3), np.uint8), PipelineSettings(), detector=Nobody())
     assert res.frame.people == [] and not res.control_image.any() and not called
     assert json.loads(res.json_text)["people"] == []
 
@@ -149,7 +151,7 @@ def test_pipeline_with_fake_onnx_models(tmp_path, monkeypatch):
 
     from lib_skelext.dwpose import DWPoseDetector
 
-    monkeypatch.setattr(complete_mod, "complete_frame", fake_complete)
+    monkeypatch.setattr(complete_mod, "complete_frames", lambda frames, **kw: [fake_complete(f, **kw) for f in frames])
     # photo 640x480 -> resolution 512 -> 683x512 (padded 704x512); the detector
     # sees the padded image, letterbox ratio 640/704.
     ratio = 640 / 704
@@ -161,7 +163,7 @@ def test_pipeline_with_fake_onnx_models(tmp_path, monkeypatch):
         sx[k, bx], sy[k, by] = 0.9, 0.9
     det = DWPoseDetector(make_detector_model(tmp_path / "d.onnx", raw),
                          make_constant_pose_model(tmp_path / "p.onnx", sx, sy), device="cpu")
-    res = run_dwpose_full(np.zeros((480, 640, 3), np.uint8), PipelineSettings(), detector=det)
+    res = process_image(np.zeros((480, 640, 3), np.uint8), PipelineSettings(), detector=det)
     assert res.control_image.shape == (512, 683, 3)
     nose = res.detected.people[0].body[NOSE]
     # box centre (264, 253.6), crop 288x384 scaled to 1.25 * 307.2 = 384 px tall -> 1:1
@@ -191,11 +193,11 @@ def test_points_in_the_padding_strip_are_completed_not_kept(monkeypatch):
             p.source[miss] = Source.COMPLETED
         return out
 
-    monkeypatch.setattr(complete_mod, "complete_frame", complete_all)
+    monkeypatch.setattr(complete_mod, "complete_frames", lambda frames, **kw: [complete_all(f, **kw) for f in frames])
     img = np.zeros((450, 500, 3), np.uint8)          # -> 569 x 512, padded 576 x 576
-    res = run_dwpose_full(img, PipelineSettings(), detector=PadKnee())
+    res = process_image(img, PipelineSettings(), detector=PadKnee())
     assert (seen[0] == 0).all()                      # handed over as missing
     assert res.frame.people[0].source[9] == Source.COMPLETED
     assert res.detected.people[0].body[9, 1] == 520  # the detection itself is kept as found
-    plain = run_dwpose_full(img, PipelineSettings(complete=False), detector=PadKnee())
+    plain = process_image(img, PipelineSettings(complete=False), detector=PadKnee())
     assert plain.frame.people[0].body[9, 1] == 520 and plain.frame.people[0].source[9] == Source.DETECTED

@@ -1,4 +1,4 @@
-"""run_dwpose_full on real photographs (/work/shared/photos; skipped when absent).
+"""process_image on real photographs (/work/shared/photos; skipped when absent).
 
 Detectors: BlazePose always (offline); DWPose too when its real weights are
 found locally (never downloaded here). Distances are in torso lengths
@@ -66,10 +66,10 @@ def load(shared_dir, name):
 
 
 def run(image, detector, **kw):
-    from lib_skelext.pipeline import run_dwpose_full
+    from lib_skelext.core import process_image
 
     name, det = detector
-    return run_dwpose_full(image, PipelineSettings(detector=name, **kw), detector=det)
+    return process_image(image, PipelineSettings(detector=name, **kw), detector=det)
 
 
 def main_person(frame):

@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import List, Tuple
 
+import numpy as np
 import pytest
 
 from conftest import REPO_ROOT
@@ -62,12 +63,23 @@ def test_readme_main_job_writes_json_and_png(tmp_path):
     result = subprocess.run(localise(main_job), shell=True, cwd=REPO_ROOT, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(tmp_path / "waist_up.json") in lines[0] and str(tmp_path / "waist_up.png") \
+        in lines[0], "one printed line says where the files are"
     doc = json.loads((tmp_path / "waist_up.json").read_text())
-    person = doc["people"][0]
+    before = json.loads((REPO_ROOT / "examples" / "waist_up.json").read_text())
+    person, given = doc["people"][0], before["people"][0]["pose_keypoints_2d"]
     assert person["skelext"]["completed"], "the waist-up example must get points completed"
+    # the canvas grew to show the completed legs, which lie below the photo's frame
+    shift_y = person["pose_keypoints_2d"][1] - given[1]  # the nose is detected: the expand offset
     ankles = [person["pose_keypoints_2d"][3 * i + 1] for i in (10, 13)]
-    assert all(y > doc["canvas_height"] for y in ankles), "completed ankles lie below the frame"
-    assert (tmp_path / "waist_up.png").stat().st_size > 0
+    assert doc["canvas_height"] > before["canvas_height"]
+    assert all(before["canvas_height"] + shift_y < y < doc["canvas_height"] for y in ankles)
+    from PIL import Image
+
+    drawing = np.asarray(Image.open(tmp_path / "waist_up.png"))
+    assert drawing.shape[:2] == (doc["canvas_height"], doc["canvas_width"])
+    assert drawing[int(before["canvas_height"] + shift_y):].any(), "the legs are drawn in the added canvas"
 
 
 @pytest.mark.parametrize("command", [c for b in blocks("bash example") for c in commands(b)])
@@ -145,10 +157,8 @@ def test_readme_curl_example_works(command, route, server_port):
 
 
 
-@pytest.mark.parametrize("code", blocks("python example-server"))
-def test_readme_python_example_works(code, server_port):
-    pytest.importorskip("requests")
-    code = code.replace("127.0.0.1:7870", f"127.0.0.1:{server_port}")
+def exec_in_repo(code: str) -> dict:
+    """Run a README Python block from the repository root; -> its namespace."""
     namespace: dict = {}
     cwd = os.getcwd()
     os.chdir(REPO_ROOT)
@@ -156,5 +166,29 @@ def test_readme_python_example_works(code, server_port):
         exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own example
     finally:
         os.chdir(cwd)
+    return namespace
+
+
+@pytest.mark.parametrize("code", blocks("python example-server"))
+def test_readme_python_example_works(code, server_port):
+    pytest.importorskip("requests")
+    namespace = exec_in_repo(code.replace("127.0.0.1:7870", f"127.0.0.1:{server_port}"))
     completed = namespace["completed"]
     assert any(p.get("skelext", {}).get("completed") for p in completed["people"])
+
+
+def test_readme_figures_come_from_the_evaluation():
+    """The accuracy table and the speed line are the ones ``train.readme_figures`` writes from
+    train/report/metrics.json (the file ``train.evaluate`` writes): they cannot drift."""
+    from train import readme_figures
+
+    metrics = json.loads((REPO_ROOT / "train" / "report" / "metrics.json").read_text())
+    assert readme_figures.render(README, metrics) == README, "run: python -m train.readme_figures"
+    waist = metrics["all"]["waist_up"]["skelext"]["err"]
+    assert f"{waist:.3f}" in README  # and the figure really is in the text
+
+
+@pytest.mark.parametrize("code", blocks("python example"))
+def test_readme_python_library_example_works(code):
+    result = exec_in_repo(code)["result"]
+    assert result.completed_points > 0 and result.control_image.shape[2] == 3

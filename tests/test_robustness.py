@@ -1,6 +1,6 @@
 """Issue #9: every bad input, through every door, gets a clear error and loses nothing.
 
-A matrix: each bad photo through the library (``load_image`` + ``run_dwpose_full``),
+A matrix: each bad photo through the library (``load_image`` + ``process_image``),
 the CLI's ``detect`` and REST ``detect``; each bad pose JSON through the library
 (``loads_frame`` + ``complete_frame``), the CLI's ``complete`` and REST ``complete``
 and ``render``. The library raises ``SkelextError``, the CLI exits 2 with one
@@ -32,15 +32,16 @@ from PIL import Image
 pytest.importorskip("mediapipe")
 
 from api_client import Client  # noqa: E402
+from hosts import detector_registered  # noqa: E402
 from conftest import REPO_ROOT  # noqa: E402
-import lib_skelext.cli_detect as cli_detect  # noqa: E402
+import lib_skelext.cli.detect as cli_detect  # noqa: E402
 from lib_skelext.api import create_app  # noqa: E402
 from lib_skelext.cli import main  # noqa: E402
 from lib_skelext.complete import complete_frame  # noqa: E402
 from lib_skelext.errors import SkelextError  # noqa: E402
 from lib_skelext.image_io import load_image  # noqa: E402
 from lib_skelext.openpose_json import loads_frame  # noqa: E402
-from lib_skelext.pipeline import run_dwpose_full  # noqa: E402
+from lib_skelext.core import process_image  # noqa: E402
 from lib_skelext.settings import PipelineSettings  # noqa: E402
 
 PHOTO = REPO_ROOT / "examples" / "coco_000000000785_crop_hipsup.jpg"
@@ -65,7 +66,8 @@ def cli_detector(monkeypatch, detector):
 
 @pytest.fixture(scope="module")
 def client(detector):
-    return Client(create_app(auth="u:p", detectors={"blazepose": lambda: detector}))
+    with detector_registered("blazepose", detector):
+        yield Client(create_app(auth="u:p"))
 
 
 def post(client, route, body=None, **kw):
@@ -172,7 +174,7 @@ def test_the_bad_images_are_what_they_claim():
 @pytest.mark.parametrize("name", BAD_IMAGES)
 def test_bad_image_library(name, detector):
     with pytest.raises(SkelextError) as info:
-        run_dwpose_full(load_image(bad_image(name)), SETTINGS, detector=detector)
+        process_image(load_image(bad_image(name)), SETTINGS, detector=detector)
     assert str(info.value).startswith("image: ") and "\n" not in str(info.value)
 
 
@@ -200,7 +202,7 @@ def test_bad_image_rest_detect(name, client):
 def test_odd_image_works_library(name, detector):
     image = load_image(odd_image(name))
     assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
-    result = run_dwpose_full(image, SETTINGS, detector=detector)
+    result = process_image(image, SETTINGS, detector=detector)
     assert not result.completion_failed
     h, w = result.control_image.shape[:2]
     assert max(h, w) <= 16384 and min(h, w) >= 1

@@ -219,7 +219,7 @@ def test_batch_outputs_stay_in_their_folder(tmp_path, capsys):
 def test_detect_batch_outputs_stay_in_their_folder(tmp_path, capsys, monkeypatch):
     import numpy as np
 
-    import lib_skelext.cli_detect as cli_detect
+    import lib_skelext.cli.detect as cli_detect
     from lib_skelext.pose import Person, PoseFrame
 
     class Detector:
@@ -306,6 +306,7 @@ def test_ui_command_binds_localhost_and_honours_auth(monkeypatch, caplog):
     when listening elsewhere without it (the Blocks are stubbed: no server starts)."""
     pytest.importorskip("gradio")
     import lib_skelext.ui as ui
+    import lib_skelext.ui.layout as layout
 
     launched = []
 
@@ -316,7 +317,7 @@ def test_ui_command_binds_localhost_and_honours_auth(monkeypatch, caplog):
         def launch(self, **kwargs):
             launched.append(kwargs)
 
-    monkeypatch.setattr(ui, "build_ui", lambda standalone=False: Blocks())
+    monkeypatch.setattr(layout, "build_ui", lambda standalone=False: Blocks())
     monkeypatch.delenv(ui.ENV_UI_AUTH, raising=False)
     assert main(["ui"]) == 0
     assert launched[-1]["server_name"] == "127.0.0.1" and launched[-1]["auth"] is None

@@ -55,14 +55,13 @@ def fake_complete(person: Person, width: float, height: float, *, alternatives: 
 @pytest.fixture
 def fake_model(monkeypatch):
     import lib_skelext.complete as complete
-    import lib_skelext.pipeline as pipeline
 
-    def complete_safely(frame, alternatives=1):
-        people = [fake_complete(p, frame.canvas_width, frame.canvas_height, alternatives=alternatives)
-                  for p in frame.people]
-        return PoseFrame(people, frame.canvas_width, frame.canvas_height, normalized=frame.normalized), False
+    def complete_frames(frames, alternatives=1):
+        return [PoseFrame([fake_complete(p, f.canvas_width, f.canvas_height, alternatives=alternatives)
+                           for p in f.people], f.canvas_width, f.canvas_height, normalized=f.normalized)
+                for f in frames]
 
-    monkeypatch.setattr(pipeline, "complete_safely", complete_safely)
+    monkeypatch.setattr(complete, "complete_frames", complete_frames)
     monkeypatch.setattr(complete, "complete_person", fake_complete)
 
 

@@ -51,11 +51,24 @@ def test_search_dirs_dedupe_and_forge_models_path(tmp_path):
     assert W.download_dir(dirs, tmp_path / "x", env={}) == tmp_path / "x"
 
 
-def test_found_in_controlnet_folder_no_download(tmp_path):
-    cn = tmp_path / "webui" / "extensions" / "sd-webui-controlnet" / "annotator" / "downloads" / "openpose"
-    cn.mkdir(parents=True)
+def stand_in_files(monkeypatch, folder: Path) -> dict:
+    """Small files in ``folder`` under DWPose's names, published as the official ones
+    (``DWPOSE_FILES`` monkeypatched to their hashes and sizes) -> {name: bytes}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    contents, files = {}, []
     for f in W.DWPOSE_FILES:
-        (cn / f.name).write_bytes(b"x")
+        data = os.urandom(64) + f.name.encode()
+        (folder / f.name).write_bytes(data)
+        contents[f.name] = data
+        files.append(W.WeightFile(f.name, hashlib.sha256(data).hexdigest(), f.url, len(data)))
+    monkeypatch.setattr(W, "DWPOSE_FILES", tuple(files))
+    monkeypatch.setattr(W, "_VERIFIED", {})
+    return contents
+
+
+def test_found_in_controlnet_folder_no_download(tmp_path, monkeypatch):
+    cn = tmp_path / "webui" / "extensions" / "sd-webui-controlnet" / "annotator" / "downloads" / "openpose"
+    stand_in_files(monkeypatch, cn)
 
     def no_network(*a, **k):
         raise AssertionError("must not download")
@@ -175,7 +188,8 @@ def test_ensure_downloads_missing_files_into_explicit_dir(tmp_path, monkeypatch)
     # one file already in the user cache: only the other is fetched, into the explicit folder
     cache = tmp_path / "xdg" / "skelext" / "dwpose"
     cache.mkdir(parents=True)
-    (cache / "yolox_l.onnx").write_bytes(b"cached")
+    (cache / "yolox_l.onnx").write_bytes(blobs[W.DWPOSE_FILES[0].url])
+    monkeypatch.setattr(W, "_VERIFIED", {})
     calls = []
     env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
     paths = W.ensure_dwpose_weights(tmp_path / "w", progress=False, env=env,
@@ -205,3 +219,71 @@ def test_offline_env_flag_values():
 def test_published_hashes():
     assert W.DWPOSE_DETECTOR.sha256 == "7860ae79de6c89a3c1eb72ae9a2756c0ccfbe04b7791bb5880afabd97855a411"
     assert W.DWPOSE_POSE.sha256 == "724f4ff2439ed61afb86fb8a1951ec39c6220682803b4a8bd4f598cd913b1843"
+
+
+# ------------------------------------------------------- local files: sha256 once
+def test_local_file_checked_once_and_remembered(tmp_path, monkeypatch):
+    folder = tmp_path / "cn" / "openpose"
+    stand_in_files(monkeypatch, folder)
+    env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    hashed = []
+    real = W.sha256_of
+    monkeypatch.setattr(W, "sha256_of", lambda p: hashed.append(Path(p).name) or real(p))
+    paths = W.ensure_dwpose_weights(search_dirs=[folder], allow_download=False, env=env)
+    assert paths.detector == folder / "yolox_l.onnx"
+    assert sorted(hashed) == ["dw-ll_ucoco_384.onnx", "yolox_l.onnx"]
+    W.ensure_dwpose_weights(search_dirs=[folder], allow_download=False, env=env)
+    assert len(hashed) == 2  # remembered in memory
+    monkeypatch.setattr(W, "_VERIFIED", {})  # a new process: the record on disk remembers
+    W.ensure_dwpose_weights(search_dirs=[folder], allow_download=False, env=env)
+    assert len(hashed) == 2
+    record = tmp_path / "xdg" / "skelext" / W.VERIFIED_FILE
+    assert str((folder / "yolox_l.onnx").resolve()) in record.read_text()
+    # a changed file (new mtime) is hashed again
+    st = (folder / "yolox_l.onnx").stat()
+    os.utime(folder / "yolox_l.onnx", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    W.ensure_dwpose_weights(search_dirs=[folder], allow_download=False, env=env)
+    assert hashed.count("yolox_l.onnx") == 2
+
+
+@pytest.mark.parametrize("damage", ["truncated", "foreign"])
+def test_local_file_mismatch_is_one_clear_line(tmp_path, monkeypatch, damage):
+    folder = tmp_path / "openpose"
+    contents = stand_in_files(monkeypatch, folder)
+    env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    pose = folder / "dw-ll_ucoco_384.onnx"
+    if damage == "truncated":
+        pose.write_bytes(contents[pose.name][:20])
+    else:  # same size, other bytes
+        pose.write_bytes(bytes(reversed(contents[pose.name])))
+    with pytest.raises(SkelextError) as err:
+        W.ensure_dwpose_weights(search_dirs=[folder], allow_download=False, env=env)
+    msg = str(err.value)
+    assert "\n" not in msg and str(pose) in msg and "not the official dw-ll_ucoco_384.onnx" in msg
+    assert ("20 bytes, expected" in msg) if damage == "truncated" else ("sha256 " in msg)
+    assert "huggingface.co/yzd-v/DWPose" in msg and "SKELEXT_SKIP_SHA256" in msg
+    assert not (tmp_path / "xdg" / "skelext" / W.VERIFIED_FILE).exists() or \
+        str(pose.resolve()) not in (tmp_path / "xdg" / "skelext" / W.VERIFIED_FILE).read_text()
+    # the escape hatch for converted files and test stand-ins
+    paths = W.ensure_dwpose_weights(search_dirs=[folder], allow_download=False,
+                                    env=dict(env, SKELEXT_SKIP_SHA256="1"))
+    assert paths.pose == pose
+
+
+def test_official_pose_file_size_is_checked_before_hashing(tmp_path, monkeypatch):
+    (tmp_path / "dw-ll_ucoco_384.onnx").write_bytes(b"x" * 1000)
+    monkeypatch.setattr(W, "sha256_of", lambda p: pytest.fail("hashed a file of the wrong size"))
+    with pytest.raises(SkelextError, match="1000 bytes, expected 134399116"):
+        W.verify_local_file(W.DWPOSE_POSE, tmp_path / "dw-ll_ucoco_384.onnx", env={})
+
+
+def test_download_is_remembered_as_verified(tmp_path, monkeypatch):
+    data = os.urandom(3000)
+    weight = W.WeightFile("m.onnx", hashlib.sha256(data).hexdigest(), "https://example.invalid/m.onnx")
+    monkeypatch.setattr(W, "_VERIFIED", {})
+    env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    path = W.ensure_file(weight, [tmp_path / "w"], target_dir=tmp_path / "w", progress=False, env=env,
+                         urlopen=fake_urlopen({weight.url: lambda: FakeResponse(data)}, []))
+    monkeypatch.setattr(W, "sha256_of", lambda p: pytest.fail("a downloaded file was hashed again"))
+    assert W.ensure_file(weight, [tmp_path / "w"], target_dir=tmp_path / "w", allow_download=False,
+                         env=env) == path

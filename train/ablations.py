@@ -22,6 +22,8 @@ from . import CACHE_DIR, REPO_ROOT
 from .simulate_crops import SCENARIOS
 
 OUT_DIR = os.path.join(REPO_ROOT, "train", "report", "ablations")
+#: Column of the model under test ("skelext v2" in the files written on 2026-12-01, "skelext" since).
+_OURS = ("skelext", "skelext v2")
 STEPS = 4000
 _V1 = ["--encoding-version", "1", "--norm", "none", "--act", "relu", "--regression-head", "false",
        "--anywhere-share", "0", "--torso-units", "false", "--mirror", "true"]
@@ -65,13 +67,13 @@ def table() -> List[str]:
         with open(path) as f:
             res = json.load(f)["all"]
         for method in res[SCENARIOS[0]]:
-            if name not in RUNS and method == "skelext v2":
+            if name not in RUNS and method in _OURS:
                 continue  # a peers file: its v2 column repeats a run above
             v = [res[sc][method]["err"] for sc in SCENARIOS]
             label = RUNS[name][0] if name in RUNS else name
-            if method != "skelext v2":
+            if method not in _OURS:
                 label = f"{method}"
-            L.append(f"| {name if method == 'skelext v2' else '-'} | {label} | " + " | ".join(f"{x:.3f}" for x in v)
+            L.append(f"| {name if method in _OURS else '-'} | {label} | " + " | ".join(f"{x:.3f}" for x in v)
                      + f" | {np.mean(v):.3f} |")
     return L
 

@@ -35,7 +35,7 @@ REPORT_DIR = os.path.join(REPO_ROOT, "train", "report")
 BODY_LIMBS = ((1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10), (1, 11), (11, 12), (12, 13))
 SIMPLE = ("mean pose (scale+shift)", "mean pose (similarity)", "nearest neighbour")
 SEEDS = ("seed v7", "seed v8")
-OURS = "skelext v2"
+OURS = "skelext"
 #: The previous shipped model (v1.1), kept in the repository for this comparison only.
 V1 = "skelext v1.1"
 V1_PATH = os.path.join(REPO_ROOT, "train", "reference", "skelext_completion_v1_1.safetensors")
@@ -380,7 +380,7 @@ def write_report(results: Dict, out_dir: str) -> None:
          "`side_anywhere` and `two_edges` (issue #16) cut 20-90% of the body's height, 15-40% of its width, or both, "
          "with the cut edge anywhere between the last visible and the first cut point and the other edges 2-65% "
          "of the visible part's size beyond it (`anywhere_frames` in `train/simulate_crops.py`).", "",
-         f"Columns: `{OURS}` is the shipped model (first completion); `{V1}` the previous one "
+         f"Columns: `{OURS}` is the shipped model, v2 (its first completion); `{V1}` the previous one "
          "(`train/reference/`, comparison only); `" + REGRESSION + "` the plain regression MLP of issue #16, "
          "rebuilt and trained here on the train split only (`python -m train.regression_baseline`, "
          f"{results.get('regression_minutes', float('nan')):.1f} min); then the mean-pose fits, nearest neighbour "

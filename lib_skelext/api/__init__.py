@@ -34,8 +34,7 @@ from .auth import check_basic_auth, parse_credentials
 from .limits import MAX_BODY_BYTES, MAX_IMAGE_PIXELS, PREFIX, TooLarge
 from .payloads import decode_image, encode_png
 from .router import build_router
-from .server import ENV_AUTH, add_serve_command, cmd_serve, create_app, serve
+from .server import ENV_AUTH, create_app, serve
 
 __all__ = ["PREFIX", "MAX_BODY_BYTES", "MAX_IMAGE_PIXELS", "TooLarge", "build_router", "create_app", "serve",
-           "decode_image", "encode_png", "parse_credentials", "check_basic_auth", "add_serve_command", "cmd_serve",
-           "ENV_AUTH"]
+           "decode_image", "encode_png", "parse_credentials", "check_basic_auth", "ENV_AUTH"]

@@ -49,6 +49,7 @@ def check_basic_auth(header: Optional[str], credentials: Dict[str, str]) -> Opti
 
 def guarded_route_class(credentials: Dict[str, str], max_body_bytes: int):
     """An APIRoute that checks auth, then reads the body with a size cap, before FastAPI parses it."""
+    from fastapi.exceptions import RequestValidationError
     from fastapi.routing import APIRoute
     from starlette.requests import Request
     from starlette.responses import JSONResponse
@@ -77,11 +78,21 @@ def guarded_route_class(credentials: Dict[str, str], max_body_bytes: int):
                         if len(body) > max_body_bytes:
                             return too_large()
                     request = _replay(request, bytes(body))
-                return await handler(request)
+                try:
+                    return await handler(request)
+                except RequestValidationError as exc:  # 422 without echoing the input (NaN breaks JSON)
+                    return JSONResponse({"detail": _plain_errors(exc.errors())}, status_code=422)
 
             return guarded
 
     return SkelextRoute
+
+
+def _plain_errors(errors: Any) -> list:
+    """Validation errors as location, message and type only: pydantic 2 echoes the input, and a NaN
+    there cannot be written as JSON (the WebUI would answer 500)."""
+    return [{"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", "")),
+             "type": str(e.get("type", ""))} for e in errors]
 
 
 def _replay(request: Any, body: bytes) -> Any:

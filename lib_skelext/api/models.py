@@ -1,40 +1,76 @@
-"""Request and response models: pydantic 1 and 2 (Field, Optional, Dict, Any only)."""
+"""Request and response models, built from the options schema (``settings.OPTIONS``).
+
+pydantic 1 and 2 (``create_model``, ``Field`` with ``ge``/``le``, ``Literal``, ``Optional``,
+``Dict``, ``Any`` only): choices become enums and ranges become bounds in the OpenAPI
+schema, and FastAPI answers 422 for values outside them.
+"""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from types import SimpleNamespace
+from typing import Any, Dict, Optional, Tuple
 
+from ..settings import COORD_UNITS, OPTIONS
 
 _SCHEMA: Dict[str, Any] = {}
 
+#: REST field name -> option name, where the API's name differs
+_API_NAMES = {"threshold": "detection_threshold"}
+
+
+def option_field(api_name: str) -> Tuple[Any, Any]:
+    """(type, Field) for one option, for ``pydantic.create_model``."""
+    from typing import Literal
+
+    from pydantic import Field
+
+    spec = OPTIONS[_API_NAMES.get(api_name, api_name)]
+    kw: Dict[str, Any] = {"description": spec.help}
+    if spec.kind == "choice":
+        return Literal[spec.choices], Field(spec.default, **kw)  # type: ignore[valid-type]
+    if spec.kind == "bool":
+        return bool, Field(spec.default, **kw)
+    kw["ge"], kw["le"] = spec.minimum, spec.maximum
+    return (int if spec.kind == "int" else float), Field(spec.default, **kw)
+
 
 def schema() -> Any:
-    """Request/response models (pydantic 1 and 2: Field, Optional, List, Dict, Any only)."""
+    """The models (built once, on the first router)."""
     if not _SCHEMA:
-        from pydantic import BaseModel, Field
+        from typing import Literal
 
-        class CompleteRequest(BaseModel):
-            pose: Any = Field(..., description="OpenPose JSON: an object, or a string holding one")
-            canvas: str = Field("keep", description="keep | fit | expand")
-            alternatives: int = Field(1, description="ranked completions per person, 1..8")
-            coords: str = Field("auto", description="input units: auto (guess) | px | norm (0..1)")
-            render: bool = Field(False, description="also return the control image (PNG, base64)")
+        from pydantic import BaseModel, Field, create_model
+
+        pose = (Any, Field(..., description="OpenPose JSON: an object, a list of them (one per frame), "
+                                            "or a string holding either"))
+        coords = (Literal[COORD_UNITS], Field("auto", description="input units: auto (guess) | px | norm (0..1)"))
+
+        def request(name: str, fields: Dict[str, Tuple[Any, Any]], *options: str) -> Any:
+            fields = dict(fields)
+            for api_name in options:
+                fields[api_name] = option_field(api_name)
+            return create_model(name, **fields)  # type: ignore[call-overload]
+
+        CompleteRequest = request(
+            "CompleteRequest",
+            {"pose": pose, "coords": coords,
+             "render": (bool, Field(False, description="also return the control image (PNG, base64; "
+                                                       "one per frame for a list)")),
+             "sequence": (bool, Field(False, description="the list of frames is one video: track people "
+                                                         "(track_id in each person's skelext key) and "
+                                                         "complete them steadily over time"))},
+            "canvas", "alternatives", "fit_margin", "sequence_mode", "smooth_detected")
 
         class CompleteResponse(BaseModel):
-            pose: Dict[str, Any]
+            pose: Any
             completed_points: int
             image: Optional[str] = None
+            images: Optional[list] = None
             info: str = "Success"
 
-        class DetectRequest(BaseModel):
-            image: str = Field(..., description="the photo: base64 PNG/JPEG/WebP, or a data: URL")
-            resolution: int = Field(512, description="short side in pixels the photo is resized to (64..4096)")
-            canvas: str = Field("keep", description="keep | fit | expand")
-            detector: str = Field("dwpose", description="dwpose | blazepose")
-            threshold: float = Field(0.3, description="keypoints scoring below it are missing (0..1)")
-            alternatives: int = Field(1, description="ranked completions per person, 1..8")
-            complete: bool = Field(True, description="False: plain detection")
-            draw_hands: bool = True
-            draw_face: bool = True
+        DetectRequest = request(
+            "DetectRequest",
+            {"image": (str, Field(..., description="the photo: base64 PNG/JPEG/WebP, or a data: URL"))},
+            "resolution", "canvas", "detector", "threshold", "alternatives", "complete", "draw_hands", "draw_face")
 
         class DetectResponse(BaseModel):
             pose: Dict[str, Any]
@@ -45,13 +81,8 @@ def schema() -> Any:
             timings_s: Dict[str, float]
             info: str = "Success"
 
-        class RenderRequest(BaseModel):
-            pose: Any = Field(..., description="OpenPose JSON: an object, or a string holding one")
-            coords: str = Field("auto", description="input units: auto (guess) | px | norm (0..1)")
-            canvas: str = Field("keep", description="keep | fit | expand")
-            draw_body: bool = True
-            draw_hands: bool = True
-            draw_face: bool = True
+        RenderRequest = request("RenderRequest", {"pose": pose, "coords": coords},
+                                "canvas", "draw_body", "draw_hands", "draw_face")
 
         class RenderResponse(BaseModel):
             image: str
@@ -62,10 +93,16 @@ def schema() -> Any:
         _SCHEMA.update(CompleteRequest=CompleteRequest, CompleteResponse=CompleteResponse,
                        DetectRequest=DetectRequest, DetectResponse=DetectResponse,
                        RenderRequest=RenderRequest, RenderResponse=RenderResponse)
-    from types import SimpleNamespace
-
     return SimpleNamespace(**_SCHEMA)
 
 
-def dump_model(model: Any) -> Dict[str, Any]:
-    return model.model_dump() if hasattr(model, "model_dump") else model.dict()
+def settings_from_request(req: Any, **fixed: Any) -> Any:
+    """PipelineSettings from a request model's option fields."""
+    from ..settings import PipelineSettings
+
+    values = {}
+    for api_name in OPTIONS.keys() | _API_NAMES.keys():
+        if hasattr(req, api_name):
+            values[_API_NAMES.get(api_name, api_name)] = getattr(req, api_name)
+    values.update(fixed)
+    return PipelineSettings.from_mapping(values)

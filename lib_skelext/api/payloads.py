@@ -58,16 +58,17 @@ def encode_png(image: np.ndarray) -> str:
 _UNITS = {"auto": None, "px": False, "norm": True}
 
 
-def read_pose(pose: Any, coords: str = "auto"):
-    """Request ``pose`` (an object, or a string holding one) -> PoseFrame (pixels)."""
-    from ..openpose_json import frame_from_dict, parse_json
+def read_poses(pose: Any, coords: str = "auto"):
+    """Request ``pose`` (an object or a list of them, or a string holding either) ->
+    (PoseFrames in pixels, was a list)."""
+    from ..openpose_json import frames_from_json, parse_json
 
     if coords not in _UNITS:
         raise SkelextError(f"coords must be one of {', '.join(_UNITS)}, got {coords!r}")
     if isinstance(pose, (str, bytes)):
         pose = parse_json(pose)
     check_finite(pose)
-    return frame_from_dict(pose, normalized=_UNITS[coords])
+    return frames_from_json(pose, normalized=_UNITS[coords])
 
 
 def check_finite(value: Any, depth: int = 0) -> None:
@@ -89,10 +90,6 @@ def check_canvas_pixels(frame: Any, max_pixels: int) -> None:
     if pixels > max_pixels:
         raise TooLarge(f"canvas {frame.canvas_width}x{frame.canvas_height} is {pixels} pixels; "
                        f"at most {max_pixels} can be drawn")
-
-
-def completed_points(frame: Any) -> int:
-    return int(sum(int(p.completed.sum()) for p in frame.people))
 
 
 _SHA256_CACHE: Dict[Any, str] = {}

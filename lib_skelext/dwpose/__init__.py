@@ -6,6 +6,6 @@ package imports neither onnxruntime nor cv2.
 """
 from __future__ import annotations
 
-from .detector import DWPoseDetector, default_detector, detect_people
+from .detector import DWPoseDetector
 
-__all__ = ["DWPoseDetector", "default_detector", "detect_people"]
+__all__ = ["DWPoseDetector"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -153,20 +153,3 @@ class DWPoseDetector:
                 people.append(person)
         logger.debug("DWPose: %d people in a %dx%d image", len(people), w, h)
         return PoseFrame(people=people, canvas_width=w, canvas_height=h)
-
-
-_DEFAULT: List[DWPoseDetector] = []
-_DEFAULT_LOCK = threading.Lock()
-
-
-def default_detector() -> DWPoseDetector:
-    """A process-wide detector using the default weight locations (one, even under concurrent first calls)."""
-    with _DEFAULT_LOCK:
-        if not _DEFAULT:
-            _DEFAULT.append(DWPoseDetector())
-        return _DEFAULT[0]
-
-
-def detect_people(image: np.ndarray, threshold: float = DWPOSE_SCORE_THRESHOLD) -> PoseFrame:
-    """``default_detector().detect_people(image, threshold)``."""
-    return default_detector().detect_people(image, threshold)

@@ -37,6 +37,27 @@ def runner() -> DWPoseFullRunner:
     return _runner
 
 
+def detector_location() -> Any:
+    """The ``DetectorLocation`` of the current settings: the preprocessor, the REST routes and
+    the tab all take their detectors from the registry at this key."""
+    from .options import read_options
+
+    return read_options().location
+
+
+def on_ui_tabs() -> list:
+    from .. import ui
+
+    return ui.on_ui_tabs(detector_location)
+
+
+def unload_models() -> int:
+    """Free the detectors' ONNX sessions (ControlNet's unload hook; the WebUI's unload/reload)."""
+    from ..detectors import unload_all
+
+    return unload_all()
+
+
 def register_preprocessors() -> Dict[str, bool]:
     """Register ``dwpose_full`` with every registry present; -> {registry: registered}."""
     from . import registry
@@ -79,19 +100,59 @@ def on_ui_settings() -> None:
 def mount_api(app: Any) -> bool:
     """Add ``/skelext/v1/`` to the WebUI's FastAPI app once (-> False if already there)."""
     from ..api import PREFIX, build_router
-    from .options import api_auth, read_options
+    from .options import api_auth
 
     if any(str(getattr(route, "path", "")).startswith(PREFIX + "/") for route in getattr(app, "routes", [])):
         return False
-    app.include_router(build_router(auth=api_auth(), dwpose_detector=lambda: runner().detector(),
-                                    dwpose_search_dirs=lambda: list(read_options().search_dirs)))
+    app.include_router(build_router(auth=api_auth(), detector_location=detector_location))
     logger.info("skelext: REST API at %s/ (auth %s)", PREFIX, "on" if api_auth() else "off")
     return True
 
 
+#: Where each registry key's preprocessor shows up, for the start-up line.
+HOST_NAMES = {"controlnet": "sd-webui-controlnet", "controlnet_legacy": "sd-webui-controlnet (legacy registry)",
+              "forge": "Forge's ControlNet"}
+_announced: Dict[str, bool] = {}
+
+
+def startup_line(done: Dict[str, bool], auth: bool) -> str:
+    """The one start-up line: the registered module and the REST prefix, or why nothing registered."""
+    from .. import __version__
+    from ..api import PREFIX
+
+    api = f"REST API at {PREFIX}/ (api-auth {'on' if auth else 'off'})"
+    hosts = [HOST_NAMES[k] for k, ok in done.items() if ok and k in HOST_NAMES]
+    if hosts:
+        return f"skelext {__version__}: preprocessor '{LABEL}' registered with {' and '.join(hosts)}; {api}"
+    return (f"skelext {__version__}: sd-webui-controlnet not found, so the '{NAME}' preprocessor is not "
+            f"registered (install sd-webui-controlnet, or use Forge); the skelext tab and the {api} work "
+            f"without it")
+
+
+def announce(done: Dict[str, bool], auth: bool) -> str:
+    """Show the start-up line once per process, at the WebUI's default log level.
+
+    The WebUI configures no log handler unless started with ``--loglevel`` (or
+    ``SD_WEBUI_LOG_LEVEL``), so INFO records are invisible; then the line is printed to
+    stdout, as ControlNet and most extensions print theirs. With logging set up at INFO
+    it goes through the logger instead (no double line)."""
+    line = startup_line(done, auth)
+    if _announced.get("done"):
+        return line
+    _announced["done"] = True
+    if logger.isEnabledFor(logging.INFO) and logger.hasHandlers():
+        logger.info("%s", line)
+    else:
+        print(line, flush=True)
+    return line
+
+
 def on_app_started(demo: Any, app: Any) -> None:
-    register_preprocessors()
+    from .options import api_auth
+
+    done = register_preprocessors()
     mount_api(app)
+    announce(done, bool(api_auth()))
 
 
 __all__ = ["LABEL", "NAME", "TAGS", "HostOptions", "runner", "register_preprocessors", "on_before_ui",

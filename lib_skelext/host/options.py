@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any, List, Optional
 
-from ..settings import CANVAS_MODES
+from ..settings import CANVAS_MODES, OPTIONS
 from .preprocess import HostOptions
 
 logger = logging.getLogger(__name__)
@@ -115,8 +115,7 @@ def add_settings(on_canvas_change=None) -> None:
     shared.opts.add_option(OPT_CANVAS, option(
         DEFAULTS.canvas, "dwpose_full: default canvas mode (the preprocessor's first slider starts here)",
         gr.Radio, {"choices": list(CANVAS_MODES)}, onchange=on_canvas_change,
-        info="keep: the image's frame, off-frame points stay in the JSON only; fit: people scaled into "
-             "the frame; expand: the canvas grows to hold every point"))
+        info=OPTIONS["canvas"].help))
     shared.opts.add_option(OPT_DEVICE, option(
         DEFAULTS.device, "Device for DWPose (onnxruntime)", gr.Radio, {"choices": list(DEVICES)},
         info="auto uses CUDA when onnxruntime-gpu is installed; the completion network is a small "

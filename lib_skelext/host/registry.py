@@ -25,6 +25,7 @@ import logging
 import sys
 from typing import Any, Callable, Dict, Optional
 
+from ..settings import OPTIONS
 from .preprocess import (
     CANVAS_LABEL, DEFAULT_THRESHOLD, LABEL, MODEL_FILTERS, NAME, PAYLOAD_DICT, PAYLOAD_STR, RESOLUTION_LABEL,
     TAGS, THRESHOLD_LABEL, DWPoseFullRunner, canvas_index,
@@ -32,6 +33,7 @@ from .preprocess import (
 
 logger = logging.getLogger(__name__)
 
+_RES = OPTIONS["resolution"]
 FORGE_NAME = LABEL
 LEGACY_KEY = LABEL
 THRESHOLD_RANGE = (0.05, 0.95)
@@ -39,9 +41,17 @@ THRESHOLD_RANGE = (0.05, 0.95)
 registered: Dict[str, Any] = {}
 
 
+def unload_detectors() -> None:
+    """Free DWPose's ONNX sessions (rebuilt on the next call)."""
+    from ..detectors import unload_all
+
+    unload_all("dwpose")
+
+
 def _slider_values(default_canvas: str) -> Dict[str, dict]:
     return {
-        "resolution": dict(label=RESOLUTION_LABEL, minimum=64, maximum=2048, value=512, step=8),
+        "resolution": dict(label=RESOLUTION_LABEL, minimum=_RES.minimum, maximum=2048, value=_RES.default,
+                           step=_RES.step),
         "canvas": dict(label=CANVAS_LABEL, minimum=0, maximum=2, value=canvas_index(default_canvas), step=1),
         "threshold": dict(label=THRESHOLD_LABEL, minimum=THRESHOLD_RANGE[0], maximum=THRESHOLD_RANGE[1],
                           value=DEFAULT_THRESHOLD, step=0.01),
@@ -83,6 +93,11 @@ def register_controlnet(runner: DWPoseFullRunner, default_canvas: str = "keep") 
         def __call__(self, input_image, resolution=512, slider_1=None, slider_2=None, slider_3=None,
                      input_mask=None, json_pose_callback=None, **kwargs):
             return runner(input_image, resolution, slider_1, slider_2, json_pose_callback, payload=PAYLOAD_DICT)
+
+        def unload(self):
+            """ControlNet's unload hook (after each generation with low VRAM, and on its unload button)."""
+            unload_detectors()
+            return True
 
     instance = SkelextDWPoseFull()
     base.add_supported_preprocessor(instance)
@@ -135,6 +150,9 @@ def register_controlnet_legacy(runner: DWPoseFullRunner, default_canvas: str = "
         return False
     if LEGACY_KEY not in modules:
         modules[LEGACY_KEY] = make_legacy_function(runner)
+    unloadable = getattr(state, "cn_preprocessor_unloadable", None)
+    if isinstance(unloadable, dict):  # legacy ControlNet calls these to free a module's models
+        unloadable.setdefault(LEGACY_KEY, unload_detectors)
     registered["controlnet_legacy"] = modules[LEGACY_KEY]
     processor = sys.modules.get("scripts.processor")
     sliders_config = getattr(state, "preprocessor_sliders_config", None)
@@ -204,6 +222,10 @@ def register_forge(runner: DWPoseFullRunner, default_canvas: str = "keep") -> bo
         def __call__(self, input_image, resolution=512, slider_1=None, slider_2=None, slider_3=None, **kwargs):
             return runner(input_image, resolution, slider_1, slider_2, kwargs.get("json_pose_callback"),
                           payload=PAYLOAD_DICT)
+
+        def unload(self):
+            unload_detectors()
+            return True
 
     instance = SkelextDWPoseFullForge()
     shared.add_supported_preprocessor(instance)

@@ -1,5 +1,14 @@
 """What Forge's ``POST /controlnet/detect`` does (host-notes): lookup by name, the same
-"openpose" gate and callback assert; defaults resolution 512, thresholds 64/64."""
+"openpose" gate and callback assert; defaults resolution 512, thresholds 64/64.
+
+Checked against Forge dfdcbab6 (``extensions-builtin/sd_forge_controlnet/lib_controlnet``):
+the route calls the preprocessor directly (no cache, values passed as sent), and, unlike
+host-notes said, Forge does pass ``json_pose_callback``: here and in the UI's preview
+(``controlnet_ui_group.py`` ``run_annotator``, ``preview_json`` below), which calls with
+keywords only (``input_image=``, ``input_mask=``) and a callback only for "openpose" names.
+"""
+import json
+
 from modules_forge.shared import supported_preprocessors
 
 
@@ -26,3 +35,16 @@ def detect(controlnet_module, images, processor_res=512, threshold_a=64, thresho
     if poses:
         res["poses"] = poses
     return res
+
+
+def preview_json(module, img, resolution=512, slider_1=None, slider_2=None):
+    """Forge's preview: keyword call with ``input_mask``; -> (result, JSON string or "")."""
+    preprocessor = supported_preprocessors[module]
+    holder = {"value": ""}
+
+    def accept(json_dict):
+        holder["value"] = json.dumps(json_dict)
+
+    result = preprocessor(input_image=img, resolution=resolution, slider_1=slider_1, slider_2=slider_2,
+                          input_mask=None, json_pose_callback=accept if "openpose" in module else None)
+    return result, holder["value"]

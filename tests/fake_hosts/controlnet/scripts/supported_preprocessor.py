@@ -4,10 +4,54 @@ A ``@dataclass`` ABC ``Preprocessor``: ``name`` required, ``_label=None`` (``lab
 is ``_label or name``), ``tags``, sliders as ``PreprocessorParameter``; the class
 registry asserts a new name and label; ``get_preprocessor`` looks up the label,
 then the name; calls go through ``cached_call``, which wraps the value in ``Result``.
+
+Checked against sd-webui-controlnet v1.1.455 (56cec5b2), where it differed before:
+``cached_call`` goes through ``_cached_call``, an ``ndarray_lru_cache`` (``scripts/utils.py``):
+the image reaches ``__call__`` as a ``HashableNpArray`` (an ndarray subclass whose ``==``
+returns one bool) and every argument, the pose callback included, is part of the cache
+key (a new callback each request, so the real route never hits the cache).
 """
+import functools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Dict, List, NamedTuple, Optional
+
+import numpy as np
+
+
+class HashableNpArray(np.ndarray):
+    """ControlNet's ``ndarray_lru_cache`` wrapper type: equality is one bool, hash the bytes."""
+
+    def __new__(cls, input_array):
+        return np.asarray(input_array).view(cls)
+
+    def __eq__(self, other) -> bool:
+        return np.array_equal(self, other)
+
+    def __hash__(self):
+        return hash(self.tobytes())
+
+
+def ndarray_lru_cache(max_size: int = 128):
+    def decorator(func):
+        @functools.lru_cache(maxsize=max_size)
+        def cached_func(*args, **kwargs):
+            return func(*args, **kwargs)
+
+        @functools.wraps(func)
+        def decorated(*args, **kwargs):
+            def convert(item):
+                if isinstance(item, np.ndarray):
+                    return HashableNpArray(item)
+                if isinstance(item, tuple):
+                    return tuple(convert(i) for i in item)
+                return item
+
+            return cached_func(*[convert(a) for a in args], **{k: convert(v) for k, v in kwargs.items()})
+
+        return decorated
+
+    return decorator
 
 
 @dataclass
@@ -67,8 +111,14 @@ class Preprocessor(ABC):
         display_images: List[Any]
 
     def cached_call(self, input_image, *args, **kwargs) -> "Preprocessor.Result":
-        result = self(input_image, *args, **kwargs)
+        result = self._cached_call(input_image, *args, **kwargs)
+        if isinstance(result, Preprocessor.Result):
+            return result
         return Preprocessor.Result(value=result, display_images=[result if self.returns_image else input_image])
+
+    @ndarray_lru_cache(max_size=16)
+    def _cached_call(self, *args, **kwargs):
+        return self(*args, **kwargs)
 
     def __hash__(self):
         return hash(self.name)

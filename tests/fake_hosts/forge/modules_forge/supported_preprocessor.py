@@ -1,4 +1,9 @@
-"""Fake Forge ``modules_forge/supported_preprocessor.py``: a plain class, no labels, no arguments."""
+"""Fake Forge ``modules_forge/supported_preprocessor.py``: a plain class, no labels, no arguments.
+
+Checked against Forge dfdcbab6: the same fields in the same order, plus the three mask/hr
+flags added here (``fill_mask_with_one_when_resize_and_fill``, ``use_soft_projection_in_hr_fix``,
+``expand_mask_when_resize_and_fill``); the real ``__init__`` takes no arguments either.
+"""
 
 
 class PreprocessorParameter:
@@ -23,6 +28,9 @@ class Preprocessor:
         self.do_not_need_model = False
         self.sorting_priority = 0
         self.corp_image_with_a1111_mask_when_in_img2img_inpaint_tab = True
+        self.fill_mask_with_one_when_resize_and_fill = False
+        self.use_soft_projection_in_hr_fix = False
+        self.expand_mask_when_resize_and_fill = False
 
     def process_before_every_sampling(self, process, cond, *args, **kwargs):
         return

@@ -1,0 +1,127 @@
+"""Video: tracked, steady completion over a sequence of frames (an adapter over ``core``).
+
+``complete_sequence(frames, settings)`` takes consecutive frames of one video (PoseFrames
+in pixels, one canvas size) and returns one ``core.PoseResult`` per frame, as
+``core.complete_poses`` does, with these differences:
+
+* people are tracked across frames (``tracking``); each person's id is written to the
+  per-person ``skelext`` key as ``track_id`` and a person's completion uses only their
+  own history;
+* completed points are steady (``temporal``): hypotheses are chosen consistently and
+  filtered in body units; mode ``causal`` (frame t uses frames <= t: live use) or
+  ``offline`` (both sides);
+* detected points come back bit for bit unless ``smooth_detected``;
+* the canvas mode uses one transform for the whole sequence (a video keeps one size and
+  does not zoom from frame to frame).
+
+The core's other steps apply exactly as for single frames: body points outside the
+canvas become missing, completion runs under the same guard (a failure logs one
+warning and returns the poses as given), hands on completed wrists and faces on
+completed noses are dropped.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, List, Optional, Sequence
+
+from ..errors import SkelextError
+from ..pose import PoseFrame
+from ..settings import OPTIONS, PipelineSettings
+
+if TYPE_CHECKING:
+    from ..completion_model import CompletionModel
+    from ..core import PoseResult
+    from .temporal import TemporalParams
+    from .tracking import TrackerParams
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["complete_sequence", "check_sequence", "TRACK_ID_KEY"]
+
+#: Key inside each person's ``skelext`` record holding the track id.
+TRACK_ID_KEY = "track_id"
+
+
+def check_sequence(frames: Sequence[PoseFrame]) -> None:
+    """SkelextError unless frames is a non-empty list of PoseFrames sharing one canvas size."""
+    if not isinstance(frames, (list, tuple)) or not frames:
+        raise SkelextError("empty sequence: give at least one frame")
+    for i, f in enumerate(frames):
+        if not isinstance(f, PoseFrame):
+            raise SkelextError(f"frame {i}: expected a PoseFrame, got {type(f).__name__}")
+    w, h = frames[0].canvas_width, frames[0].canvas_height
+    for i, f in enumerate(frames):
+        if (f.canvas_width, f.canvas_height) != (w, h):
+            raise SkelextError(f"frames of one sequence must share one canvas size: frame 0 is {w}x{h}, "
+                               f"frame {i} is {f.canvas_width}x{f.canvas_height}")
+
+
+def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSettings] = None, *,
+                      mode: Optional[str] = None, smooth_detected: Optional[bool] = None,
+                      model: Optional["CompletionModel"] = None, temporal: Optional["TemporalParams"] = None,
+                      tracker: Optional["TrackerParams"] = None) -> List["PoseResult"]:
+    """Consecutive frames (pixels) -> one PoseResult per frame, tracked and steady.
+
+    mode: "causal" | "offline" (default ``settings.sequence_mode``); smooth_detected: also
+    smooth the detected points (default ``settings.smooth_detected``).
+    """
+    from ..canvas import apply_transform, canvas_transform
+    from ..completion_model import load_model
+    from ..core import PoseResult, complete_guarded, drop_body_points_outside, drop_parts_of_completed
+    from .completion import complete_tracked
+    from .tracking import assign_tracks
+
+    settings = settings or PipelineSettings()
+    mode = OPTIONS["sequence_mode"].validate(settings.sequence_mode if mode is None else mode)
+    smooth = OPTIONS["smooth_detected"].validate(settings.smooth_detected if smooth_detected is None
+                                                 else smooth_detected)
+    check_sequence(frames)
+    t0 = time.perf_counter()
+    work = [_copy(f) for f in frames]
+    if settings.complete:
+        work = [drop_body_points_outside(f) for f in work]
+    model = model or load_model()
+    ids = assign_tracks(work, model.mean_pose, tracker)
+    failed = False
+    if (settings.complete or smooth) and any(f.people for f in work):
+        done, failed = complete_guarded(work, completer=lambda frames: complete_tracked(
+            frames, ids, alternatives=settings.alternatives, offline=mode == "offline", smooth_detected=smooth,
+            add_completed=settings.complete, model=model, params=temporal))
+        if failed:
+            done = [_copy(f) for f in frames]  # as given: nothing dropped, nothing invented
+        else:  # (frames without hands or faces have nothing to drop)
+            done = [drop_parts_of_completed(f) if any(p.hand_left is not None or p.hand_right is not None
+                                                      or p.face is not None for p in f.people) else f
+                    for f in done]
+    else:
+        done = work
+    for frame, frame_ids in zip(done, ids):
+        for person, tid in zip(frame.people, frame_ids):
+            if tid >= 0:
+                info = person.extra.get("skelext")
+                person.extra["skelext"] = dict(info) if isinstance(info, dict) else {}
+                person.extra["skelext"][TRACK_ID_KEY] = int(tid)
+    merged = PoseFrame(people=[p for f in done for p in f.people], canvas_width=frames[0].canvas_width,
+                       canvas_height=frames[0].canvas_height)
+    transform = canvas_transform(merged, settings.canvas, settings.fit_margin)
+    same = transform.is_identity and (transform.width, transform.height) == (frames[0].canvas_width,
+                                                                                frames[0].canvas_height)
+    out = done if same else [apply_transform(f, transform) for f in done]
+    elapsed = time.perf_counter() - t0
+    return [PoseResult(frame=f, detected=src, settings=settings, transform=transform, completion_failed=failed,
+                       timings_s={"complete": elapsed, "total": elapsed})
+            for f, src in zip(out, frames)]
+
+
+def _copy(frame: PoseFrame) -> PoseFrame:
+    """A copy with copied point arrays (deepcopy of every person is the slowest part of a long clip);
+    each person's ``origin`` and the frame's ``source_keys`` come along, so untouched points are
+    written back verbatim."""
+    import copy
+
+    from ..complete import _shallow_copy
+
+    return PoseFrame(people=[_shallow_copy(p) for p in frame.people], canvas_width=frame.canvas_width,
+                     canvas_height=frame.canvas_height, animals=copy.deepcopy(frame.animals),
+                     extra=copy.deepcopy(frame.extra), normalized=frame.normalized, source_keys=frame.source_keys)

@@ -1,0 +1,251 @@
+"""Steady completion of one tracked person over frames.
+
+Coordinates: input and output in pixels; the filtering happens in *body units*: each
+frame's pixels are mapped onto the person's running template (their whole body as
+estimated so far) by a scale and a translation fitted to the points visible in that
+frame (weighted by how well the template knows each: a point seen so far only as a
+completion barely counts), so a panning or zooming camera, or a person walking, moves the frame and
+not the pose. In body units (about one torso length):
+
+1. hypothesis choice: the model's ranked completions (``rank_completions``) of each
+   frame are candidates; choosing one costs -log(score) plus min((d / switch_scale)^2,
+   switch_cost), d the mean distance of its completed points from the candidate chosen in
+   the previous frame (causal: greedy; offline: Viterbi over the whole track). Near-even
+   alternatives therefore do not flip from frame to frame; a mode the model clearly
+   prefers (score ratio > e^switch_cost) is taken at once, and completed points glide
+   there at most ``max_step`` per frame.
+2. filtering: every point is a random walk measured by the detector when visible
+   (``r_visible``) and by the chosen completion when missing (``r_model``), so a point
+   that leaves the frame continues from where it was last seen. The walk's variance
+   grows while the visible points move in body units (a still body keeps still
+   completions; a walking one lets them follow the model). The body frame
+   (log scale, offset) is a constant-velocity filter (no lag on a steady pan).
+   Causal: Kalman filter (frame t uses frames <= t); offline: RTS smoother (both sides).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+from .filters import RandomWalkFilter, VelocityFilter
+
+N = 18
+
+
+@dataclass(frozen=True)
+class TemporalParams:
+    """Variances in body units squared (about torso lengths), per frame. Tuned on validation people."""
+
+    r_visible: float = 0.03 ** 2
+    r_model: float = 0.12 ** 2
+    q_pose: float = 0.003 ** 2
+    r_frame: float = 0.03 ** 2
+    q_frame: float = 0.003 ** 2
+    #: the pose may change faster while the visible points move in body units: q = q_pose + (gain * speed)^2,
+    #: speed^2 = mean square of an exponential average (weight ``motion_ema``) of their per-frame motion,
+    #: less what detector noise of variance r_visible alone would give
+    motion_gain: float = 8.0
+    motion_ema: float = 0.1
+    #: completed points move at most this many torso lengths per frame relative to the body (a change of
+    #: mode is a quick glide over a few frames, never a jump; the body's own motion comes on top)
+    max_step: float = 0.15
+    switch_cost: float = 1.5
+    switch_scale: float = 0.3
+    #: template points fitted with fewer than this many shared visible points: the frame restarts
+    min_shared: int = 2
+
+
+class TrackOutput(NamedTuple):
+    """xy (T, 18, 2) px: filtered body (NaN where never estimated); chosen (T,) option index, -1: none."""
+
+    xy: np.ndarray
+    chosen: np.ndarray
+
+
+#: Weight of each body point in the frame fit: head and torso steady, elbows and knees less, hands and feet
+#: least (they swing, and detectors lose and guess them most).
+FIT_WEIGHT = np.array([1, 1, 1, .7, .5, 1, .7, .5, 1, .7, .5, 1, .7, .5, 1, 1, 1, 1], float)
+
+
+def _fit(template: np.ndarray, xy: np.ndarray, w: np.ndarray) -> Optional[tuple]:
+    """Scale + translation mapping template (n, 2) body units onto xy (n, 2) px: weighted (w (n,))
+    centroids and RMS spreads, as the model's normalisation."""
+    n = w.sum()
+    tc, xc = (template * w[:, None]).sum(0) / n, (xy * w[:, None]).sum(0) / n
+    st = (((template - tc) ** 2).sum(-1) * w).sum()
+    sx = (((xy - xc) ** 2).sum(-1) * w).sum()
+    if st < 1e-8 or sx < 1e-12:
+        return None
+    s = float(np.sqrt(sx / st))
+    return s, xc - s * tc
+
+
+def _choice_cost(cands: np.ndarray, ref: np.ndarray, use: np.ndarray, p: TemporalParams) -> np.ndarray:
+    """(M,) transition cost of candidates (M, 18, 2) from ref (18, 2) over points ``use`` (18,) bool."""
+    if not use.any():
+        return np.zeros(len(cands))
+    d = np.sqrt(((cands[:, use] - ref[use]) ** 2).sum(-1)).sum(-1) / use.sum()
+    return np.minimum((d / p.switch_scale) ** 2, p.switch_cost)
+
+
+def _viterbi(cands: np.ndarray, emit: np.ndarray, miss: np.ndarray, valid: np.ndarray, p: TemporalParams) -> np.ndarray:
+    """Offline choice: cands (T, M, 18, 2) body units, emit (T, M) costs (inf: unused), miss (T, 18).
+    Frames with ``valid`` False are skipped (chain continues across them)."""
+    idx = np.nonzero(valid)[0]
+    chosen = np.full(len(cands), -1)
+    if not len(idx):
+        return chosen
+    m = cands.shape[1]
+    back = np.zeros((len(idx), m), int)
+    delta = emit[idx[0]].copy()
+    for n in range(1, len(idx)):
+        a, b = idx[n - 1], idx[n]
+        use = miss[a] & miss[b]
+        if use.any():
+            d = np.sqrt(((cands[a][:, None, use] - cands[b][None, :, use]) ** 2).sum(-1)).sum(-1) / use.sum()  # (M, M)
+            trans = np.minimum((d / p.switch_scale) ** 2, p.switch_cost)
+        else:
+            trans = np.zeros((m, m))
+        total = delta[:, None] + trans
+        back[n] = np.argmin(total, 0)
+        delta = total[back[n], np.arange(m)] + emit[b]
+    j = int(np.argmin(delta))
+    for n in range(len(idx) - 1, -1, -1):
+        chosen[idx[n]] = j
+        j = back[n, j]
+    return chosen
+
+
+def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray, options_px: np.ndarray,
+                   scores: np.ndarray, ok: np.ndarray, init_frame: np.ndarray, *, offline: bool = False,
+                   params: Optional[TemporalParams] = None) -> TrackOutput:
+    """One person's frames -> steady bodies.
+
+    xy (T, 18, 2) px, visible (T, 18) bool (the given points), frame_index (T,) increasing ints,
+    options_px (T, M, 18, 2) ranked completions px (visible points hold the input), scores (T, M)
+    (0: unused option), ok (T,) whether the model ran, init_frame (T, 3) the model's own
+    normalisation (scale px per unit, offset x, y px) to start the template from.
+    """
+    p = params or TemporalParams()
+    t_len = len(xy)
+    miss = ~visible
+    with np.errstate(divide="ignore"):
+        emit = np.where(scores > 0, -np.log(np.maximum(scores, 1e-300)), np.inf)
+    pose = RandomWalkFilter(2 * N, p.q_pose)
+    frame = VelocityFilter(3, p.q_frame)
+    s0 = None
+    cands = np.full(options_px.shape, np.nan)
+    meas = np.full((t_len, N, 2), np.nan)  # visible points in body units
+    raw = np.full((t_len, 3), np.nan)
+    chosen = np.full(t_len, -1)
+    steps = []  # (t, pose estimate (18, 2), frame estimate (3,)) per filter step
+    last_f = None
+    r_vis = np.full((N, 2), p.r_visible)
+    vel = np.zeros((N, 2))  # exponential average of the visible points' motion, body units per frame
+    prev_meas, prev_vis, last_choice = None, None, None
+    noise2 = 4.0 * p.r_visible * p.motion_ema / (2.0 - p.motion_ema)  # E|vel|^2 of a still point
+    qs = np.zeros(t_len)
+    for t in range(t_len):
+        dt = 1.0 if last_f is None else float(frame_index[t] - last_f)
+        if not ok[t]:
+            continue
+        last_f = frame_index[t]
+        q = pose.x.reshape(N, 2)
+        shared = visible[t] & np.isfinite(q[:, 0])
+        if shared.sum() >= p.min_shared:  # points known only from completions barely count (precision weights)
+            var = pose.p.reshape(N, 2).sum(1)[shared] / 2
+            fit = _fit(q[shared], xy[t, shared], FIT_WEIGHT[shared] * p.r_visible / (p.r_visible + var))
+        else:
+            fit = None
+        if fit is None:  # start (or restart) the template from this frame's best completion
+            s, o = float(init_frame[t, 0]), init_frame[t, 1:]
+            pose = RandomWalkFilter(2 * N, p.q_pose) if not steps else _restart(pose, p)
+        else:
+            s, o = fit
+        if s0 is None:
+            s0 = s
+        cands[t] = (options_px[t] - o) / s
+        meas[t][visible[t]] = (xy[t, visible[t]] - o) / s
+        raw[t] = [np.log(s / s0), o[0] / s0, o[1] / s0]
+        if offline:
+            j = int(np.argmin(emit[t]))  # provisional (template only); Viterbi decides below
+        elif last_choice is None:
+            j = int(np.argmin(emit[t]))
+        else:
+            j = int(np.argmin(emit[t] + _choice_cost(cands[t], last_choice, miss[t], p)))
+        chosen[t] = j
+        last_choice = cands[t, j]
+        qs[t] = p.q_pose
+        if prev_meas is not None:
+            both = visible[t] & prev_vis
+            if both.any():
+                vel[both] += p.motion_ema * ((meas[t, both] - prev_meas[both]) / dt - vel[both])
+                speed2 = float((vel[both] ** 2).sum() / both.sum()) - noise2  # minus what jitter alone gives
+                qs[t] = p.q_pose + p.motion_gain ** 2 * max(speed2, 0.0)
+        prev_meas, prev_vis = meas[t], visible[t]
+        z = np.where(visible[t][:, None], meas[t], cands[t, j])
+        r = np.where(visible[t][:, None], r_vis, p.r_model)
+        est = pose.step(z.ravel(), r.ravel(), dt, qs[t]).reshape(N, 2)
+        fr = frame.step(raw[t], np.full(3, p.r_frame), dt)
+        steps.append((t, est, fr))
+    out = np.full((t_len, N, 2), np.nan)
+    if not steps:
+        return TrackOutput(out, chosen)
+    ts = np.array([s[0] for s in steps])
+    if offline:
+        chosen = _viterbi(cands, emit, miss, ok, p)
+        pose2 = RandomWalkFilter(2 * N, p.q_pose)
+        last_f = None
+        for t in ts:
+            dt = 1.0 if last_f is None else float(frame_index[t] - last_f)
+            last_f = frame_index[t]
+            z = np.where(visible[t][:, None], meas[t], cands[t, chosen[t]])
+            r = np.where(visible[t][:, None], r_vis, p.r_model)
+            pose2.step(z.ravel(), r.ravel(), dt, qs[t])
+        poses = pose2.smooth().reshape(-1, N, 2)
+        frames = frame.smooth()
+    else:
+        poses = np.stack([s[1] for s in steps])
+        frames = np.stack([s[2] for s in steps])
+    poses = _slew_limit(poses, miss[ts], frame_index[ts], p.max_step)
+    scale = np.exp(frames[:, 0]) * s0
+    out[ts] = poses * scale[:, None, None] + frames[:, None, 1:] * s0
+    return TrackOutput(out, chosen)
+
+
+def _restart(pose: RandomWalkFilter, p: TemporalParams) -> RandomWalkFilter:
+    """A fresh pose filter that keeps the history (for smoothing) but forgets the template."""
+    fresh = RandomWalkFilter(2 * N, p.q_pose)
+    fresh._hist = pose._hist
+    return fresh
+
+
+def _slew_limit(poses: np.ndarray, miss: np.ndarray, frame_index: np.ndarray, max_step: float) -> np.ndarray:
+    """poses (S, 18, 2) body units: a missing point moves at most max_step torso lengths (the pose's own
+    neck to mid-hip) per frame from its previous output (causal: uses only earlier outputs)."""
+    out = poses.copy()
+    if len(out) < 2:
+        return out
+    gaps = np.diff(frame_index).astype(float)
+
+    def limits(prev: np.ndarray, gap: np.ndarray) -> np.ndarray:  # prev (..., 18, 2) -> (...,)
+        torso = np.sqrt(((prev[..., 1, :] - (prev[..., 8, :] + prev[..., 11, :]) / 2) ** 2).sum(-1))
+        return max_step * np.where(np.isfinite(torso) & (torso > 0), torso, 1.0) * gap
+
+    with np.errstate(invalid="ignore"):
+        norm = np.sqrt(((out[1:] - out[:-1]) ** 2).sum(-1))  # (S-1, 18)
+        over = miss[1:] & (norm > limits(out[:-1], gaps)[:, None])
+    if not over.any():  # the usual case: nothing to limit
+        return out
+    for k in range(1 + int(np.argmax(over.any(1))), len(out)):
+        m = miss[k] & np.isfinite(out[k - 1, :, 0])
+        step = out[k, m] - out[k - 1, m]
+        limit = limits(out[k - 1], gaps[k - 1])
+        norm = np.sqrt((step ** 2).sum(-1))
+        big = norm > limit
+        if big.any():
+            step[big] *= (limit / norm[big])[:, None]
+            out[k, m] = out[k - 1, m] + step
+    return out

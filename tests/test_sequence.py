@@ -1,0 +1,226 @@
+"""lib_skelext.sequence: tracking, causal vs offline, steadiness, bit-identical detected points, bad input.
+
+Uses the shipped completion model (numpy, well under a second per test)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from lib_skelext.completion_model import load_model
+from lib_skelext.errors import SkelextError
+from lib_skelext.openpose_json import frames_to_json, loads_frames
+from lib_skelext.pose import Person, PoseFrame
+from lib_skelext.sequence import complete_sequence
+from lib_skelext.sequence.tracking import assign_tracks
+from lib_skelext.settings import PipelineSettings
+
+TORSO = 100.0
+ANKLES = [10, 13]
+
+
+@pytest.fixture(scope="module")
+def mean_pose():
+    return load_model().mean_pose
+
+
+def body_at(pose: np.ndarray, centre, visible=None, rng=None, jitter=0.0) -> np.ndarray:
+    """(18, 3): pose (18, 2) in torso units placed at centre (px), only ``visible`` points present."""
+    xy = pose * TORSO + np.asarray(centre, float)
+    if rng is not None and jitter:
+        xy = xy + rng.normal(0, jitter * TORSO, xy.shape)
+    body = np.zeros((18, 3))
+    vis = np.ones(18, bool) if visible is None else visible
+    body[vis, :2], body[vis, 2] = xy[vis], 1.0
+    return body
+
+
+def waist_up_clip(mean_pose, n=80, jitter=0.02, speed=(0.0, 0.0), seed=0, height=260):
+    """A waist-up person (canvas bottom just below the hips) with detector jitter, moving at ``speed`` px/frame."""
+    rng = np.random.default_rng(seed)
+    frames, truth = [], []
+    for t in range(n):
+        centre = np.array([200.0, 110.0]) + np.array(speed) * t
+        full = mean_pose * TORSO + centre
+        vis = full[:, 1] < height
+        frames.append(PoseFrame([Person(body=body_at(mean_pose, centre, vis, rng, jitter))], 400, height))
+        truth.append(full)
+    return frames, np.array(truth)
+
+
+def tracks_of(results):
+    return [[p.extra["skelext"]["track_id"] for p in r.frame.people] for r in results]
+
+
+def completed_xy(results, person=0):
+    return np.array([r.frame.people[person].body[:, :2] for r in results])
+
+
+# ------------------------------------------------------------------ tracking
+def test_ids_follow_crossing_people_in_any_order(mean_pose):
+    """Two people walk towards each other and cross; the order in each frame is random."""
+    rng = np.random.default_rng(3)
+    arms_up = mean_pose.copy()
+    arms_up[[3, 4, 6, 7], 1] -= 1.2
+    frames, truth_ids = [], []
+    for t in range(60):
+        a = body_at(mean_pose, (100 + 6 * t, 150), rng=rng, jitter=0.01)
+        b = body_at(arms_up, (460 - 6 * t, 150), rng=rng, jitter=0.01)
+        people, ids = [Person(body=a), Person(body=b)], ["a", "b"]
+        if rng.random() < 0.5:
+            people, ids = people[::-1], ids[::-1]
+        frames.append(PoseFrame(people, 600, 400))
+        truth_ids.append(ids)
+    ids = assign_tracks(frames, mean_pose)
+    names = {}
+    for frame_ids, truth in zip(ids, truth_ids):
+        for tid, who in zip(frame_ids, truth):
+            assert names.setdefault(tid, who) == who  # one id per person, all the way through
+    assert len(names) == 2
+
+
+def test_exit_reentry_and_failed_detections_keep_the_id(mean_pose):
+    """A person is missing for 20 frames (left the frame / detector failed) and comes back nearby;
+    a stranger appearing far away meanwhile gets a new id."""
+    frames = []
+    for t in range(70):
+        people = []
+        if not 25 <= t < 45:
+            people.append(Person(body=body_at(mean_pose, (150 + t, 150))))
+        if t == 30 or t == 31:
+            people.append(Person(body=body_at(mean_pose, (900, 150))))
+        frames.append(PoseFrame(people, 1000, 400))
+    ids = assign_tracks(frames, mean_pose)
+    first = ids[0][0]
+    assert all(f[0] == first for f in ids[:25] + ids[45:])
+    assert ids[30][0] != first and ids[31][0] == ids[30][0]
+
+
+def test_track_id_is_written_and_read_back(mean_pose):
+    frames, _ = waist_up_clip(mean_pose, n=5)
+    results = complete_sequence(frames)
+    doc = frames_to_json([r.frame for r in results], True)
+    again, _ = loads_frames(json.dumps(doc))
+    assert [p["skelext"]["track_id"] for f in doc for p in f["people"]] == [0] * 5
+    assert all(p.extra["skelext"]["track_id"] == 0 for f in again for p in f.people)
+
+
+# ------------------------------------------------------------------ temporal completion
+def second_difference(xy: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(xy[2:] - 2 * xy[1:-1] + xy[:-2], axis=-1)
+
+
+def test_still_person_completion_is_steady(mean_pose):
+    """A still waist-up person with 2% jitter: the completed ankles tremble at most 1/4 as much as
+    per-frame completion's, never jump by 0.3 torso, and are no further from the per-frame average."""
+    from lib_skelext.core import complete_poses
+
+    frames, _ = waist_up_clip(mean_pose, n=100)
+    per_frame = completed_xy(complete_poses(frames))[:, ANKLES]
+    seq = completed_xy(complete_sequence(frames))[:, ANKLES]
+    jitter_pf = second_difference(per_frame).mean() / TORSO
+    jitter_seq = second_difference(seq).mean() / TORSO
+    assert jitter_seq <= 0.25 * jitter_pf, (jitter_seq, jitter_pf)
+    assert np.linalg.norm(np.diff(seq, axis=0), axis=-1).max() / TORSO < 0.3
+    centre = per_frame.mean(0)
+    assert np.linalg.norm(seq[20:] - centre, axis=-1).mean() <= np.linalg.norm(per_frame[20:] - centre, axis=-1).mean()
+
+
+def test_completed_points_move_with_the_body(mean_pose):
+    """The camera pans at 2 px/frame: the completed ankles keep their place on the body (no lag)."""
+    frames, truth = waist_up_clip(mean_pose, n=60, speed=(2.0, 0.0), jitter=0.01)
+    seq = completed_xy(complete_sequence(frames))[:, ANKLES]
+    rel = seq - truth[:, 1:2]  # relative to the neck
+    drift = rel[30:].mean(0) - rel[5:15].mean(0)
+    assert np.abs(drift).max() < 0.05 * TORSO, drift
+
+
+def test_causal_never_looks_ahead(mean_pose):
+    """Frames 0..k come out the same whatever follows them; offline output does change."""
+    frames, _ = waist_up_clip(mean_pose, n=60, speed=(2.0, 0.5))
+    k = 30
+    full = completed_xy(complete_sequence(frames))
+    head = completed_xy(complete_sequence(frames[:k]))
+    # equal up to float32 rounding of the batched forward pass (batch size differs)
+    np.testing.assert_allclose(full[:k], head, rtol=0, atol=1e-4)
+    off_full = completed_xy(complete_sequence(frames, mode="offline"))
+    off_head = completed_xy(complete_sequence(frames[:k], mode="offline"))
+    assert np.abs(off_full[:k] - off_head).max() > 0.01
+
+
+def test_detected_points_bit_identical_unless_smoothing(mean_pose):
+    frames, truth = waist_up_clip(mean_pose, n=40)
+    for mode in ("causal", "offline"):
+        for got, given in zip(complete_sequence(frames, mode=mode), frames):
+            person, src = got.frame.people[0], given.people[0]
+            vis = src.body[:, 2] > 0
+            assert np.array_equal(person.body[vis], src.body[vis])
+            assert person.completed.sum() == (~vis).sum()
+    smooth = complete_sequence(frames, smooth_detected=True)
+    vis = frames[0].people[0].body[:, 2] > 0
+    raw = np.array([f.people[0].body[vis, :2] for f in frames])
+    smoothed = np.array([r.frame.people[0].body[vis, :2] for r in smooth])
+    assert not np.array_equal(raw, smoothed)
+    assert second_difference(smoothed).mean() < 0.5 * second_difference(raw).mean()
+
+
+def test_plain_detection_keeps_points_and_gets_ids(mean_pose):
+    frames, _ = waist_up_clip(mean_pose, n=10)
+    results = complete_sequence(frames, PipelineSettings(complete=False))
+    for got, given in zip(results, frames):
+        assert np.array_equal(got.frame.people[0].body, given.people[0].body)
+        assert got.frame.people[0].extra["skelext"]["track_id"] == 0
+
+
+def test_canvas_mode_is_one_transform_for_the_clip(mean_pose):
+    frames, _ = waist_up_clip(mean_pose, n=20, speed=(1.0, 0.0))
+    results = complete_sequence(frames, PipelineSettings(canvas="expand"))
+    assert len({(r.frame.canvas_width, r.frame.canvas_height) for r in results}) == 1
+    assert results[0].frame.canvas_height > 260  # grown to hold the completed legs
+    assert len({(r.transform.offset_x, r.transform.offset_y, r.transform.scale) for r in results}) == 1
+
+
+# ------------------------------------------------------------------ bad input
+def test_frames_of_different_canvas_sizes_are_one_clear_error(mean_pose):
+    frames, _ = waist_up_clip(mean_pose, n=3)
+    frames[2] = PoseFrame(frames[2].people, 401, 260)
+    with pytest.raises(SkelextError, match=r"share one canvas size: frame 0 is 400x260, frame 2 is 401x260"):
+        complete_sequence(frames)
+
+
+@pytest.mark.parametrize("frames", [[], None, "frames"])
+def test_empty_sequence_is_an_error(frames):
+    with pytest.raises(SkelextError, match="empty sequence|expected a PoseFrame"):
+        complete_sequence(frames)
+
+
+def test_frames_without_people_are_gaps_not_errors(mean_pose):
+    frames, _ = waist_up_clip(mean_pose, n=30)
+    for t in (10, 11, 12):
+        frames[t] = PoseFrame([], 400, 260)
+    results = complete_sequence(frames)
+    assert [len(r.frame.people) for r in results].count(0) == 3
+    assert {tuple(t) for t in tracks_of(results) if t} == {(0,)}
+
+
+def test_bad_mode_is_an_error(mean_pose):
+    frames, _ = waist_up_clip(mean_pose, n=3)
+    with pytest.raises(SkelextError, match="causal, offline"):
+        complete_sequence(frames, mode="sideways")
+
+
+def test_a_persons_completion_uses_only_their_own_history(mean_pose):
+    """Person A's completed points are the same whether or not person B (waist-up too, jittery)
+    shares the clip: each track is filtered on its own."""
+    frames_a, _ = waist_up_clip(mean_pose, n=40, seed=1)
+    frames_b, _ = waist_up_clip(mean_pose, n=40, seed=2, speed=(0.0, 0.0))
+    both = []
+    for fa, fb in zip(frames_a, frames_b):
+        b = fb.people[0].body.copy()
+        b[b[:, 2] > 0, 0] += 1000  # B stands far to the right
+        both.append(PoseFrame([Person(body=b), fa.people[0]], 1600, 260))
+    alone = [PoseFrame(f.people, 1600, 260) for f in frames_a]
+    with_b = completed_xy(complete_sequence(both), person=1)
+    only_a = completed_xy(complete_sequence(alone))
+    np.testing.assert_allclose(with_b, only_a, rtol=0, atol=1e-4)
