@@ -14,7 +14,7 @@ SOURCE_ROOT = Path(__file__).resolve().parents[1]
 
 
 def asset_path(relative: str) -> Path:
-    """Path of a shipped file, e.g. ``asset_path("models/skelext_completion_v1.safetensors")``.
+    """Path of a shipped file, e.g. ``asset_path("models/skelext_completion_v2.safetensors")``.
 
     The packaged copy wins when present (an installed wheel); else the source tree's file. The
     returned path may not exist (the caller reports that with its own message)."""
