@@ -142,13 +142,18 @@ def test_info(client, tiny_model):
     assert "dwpose" in info["detectors"] and "blazepose" in info["detectors"]
 
 
-def test_info_reports_host_folders(tmp_path):
+def test_info_reports_host_folders(tmp_path, monkeypatch):
     (tmp_path / "yolox_l.onnx").write_bytes(b"x")
     (tmp_path / "dw-ll_ucoco_384.onnx").write_bytes(b"x")
+    monkeypatch.setenv("SKELEXT_SKIP_SHA256", "1")  # stand-ins accepted, as detection would
     c = Client(create_app(detector_location=lambda: DetectorLocation(search_dirs=(str(tmp_path),))))
     weights = c.get("/skelext/v1/info").json()["dwpose_weights"]
     assert weights["found"] is True and weights["looked_in"] == [str(tmp_path)]
     assert weights["files"]["yolox_l.onnx"] == str(tmp_path / "yolox_l.onnx")
+    # without that, info says what detection would: these files are not the official ones
+    monkeypatch.delenv("SKELEXT_SKIP_SHA256")
+    weights = c.get("/skelext/v1/info").json()["dwpose_weights"]
+    assert weights["found"] is False and "is not the official yolox_l.onnx" in weights["problems"]["yolox_l.onnx"]
 
 
 # ----------------------------------------------------------------------- complete

@@ -132,10 +132,21 @@ def completion_model_info() -> Dict[str, Any]:
 
 
 def dwpose_weights_info(search_dirs: Optional[List[Any]] = None) -> Dict[str, Any]:
-    from ..weights import DWPOSE_FILES, dwpose_search_dirs, find_file
+    from ..weights import DWPOSE_FILES, dwpose_search_dirs, find_file, verify_local_file
 
     dirs = list(search_dirs) if search_dirs else dwpose_search_dirs()
-    found = {w.name: find_file(w.name, dirs) for w in DWPOSE_FILES}
-    files = {name: (str(path) if path is not None else None) for name, path in found.items()}
-    return {"found": all(files.values()), "files": files, "looked_in": [str(d) for d in dirs],
-            "download_from": {w.name: w.url for w in DWPOSE_FILES}}
+    files: Dict[str, Optional[str]] = {}
+    problems: Dict[str, str] = {}
+    for weight in DWPOSE_FILES:
+        path = find_file(weight.name, dirs)
+        files[weight.name] = str(path) if path is not None else None
+        if path is not None:
+            try:  # the same check detection makes (hashed once, remembered by size and mtime)
+                verify_local_file(weight, path)
+            except SkelextError as exc:
+                problems[weight.name] = str(exc)
+    info: Dict[str, Any] = {"found": all(files.values()) and not problems, "files": files,
+                            "looked_in": [str(d) for d in dirs], "download_from": {w.name: w.url for w in DWPOSE_FILES}}
+    if problems:
+        info["problems"] = problems
+    return info
