@@ -22,7 +22,13 @@ def _complete_one(src: Path, dst: Path, args: argparse.Namespace, png: Optional[
     from ..openpose_json import frames_to_json, loads_frames
 
     frames, as_list = loads_frames(read_json_file(src), normalized=units(args.coords))
-    results = complete_poses(frames, settings_from_args(args))
+    sequence = getattr(args, "sequence", False)
+    if sequence:  # the file's list of frames is one clip: tracked, steady
+        from ..sequence import complete_sequence
+
+        results = complete_sequence(frames, settings_from_args(args))
+    else:
+        results = complete_poses(frames, settings_from_args(args))
     out_units = None if args.output_coords == "same" else units(args.output_coords)
     doc = frames_to_json([r.frame for r in results], as_list, normalized=out_units)
     write_atomic(dst, json.dumps(doc, indent=args.indent, allow_nan=False).encode("utf-8"))
@@ -30,11 +36,16 @@ def _complete_one(src: Path, dst: Path, args: argparse.Namespace, png: Optional[
     if png is not None:
         for i, result in enumerate(results):  # a list of frames: one PNG per frame, name_00000.png ...
             path = png.with_name(f"{png.stem}_{i:05d}.png") if as_list else png
-            save_png(path, result.control_image)
+            save_png(path, result.draw_control_image())  # drawn, saved, not kept
             written.append(path)
     completed = sum(r.completed_points for r in results)
     shown = written if len(written) <= 3 else [written[0], f"{len(written) - 1} PNGs"]
-    wrote(*shown, note=f"{completed} points completed")
+    tracks = ""
+    if sequence:
+        from ..sequence import count_tracks
+
+        tracks = f"{len(results)} frames, {count_tracks(results)} tracks, "
+    wrote(*shown, note=f"{tracks}{completed} points completed")
     return completed
 
 
@@ -46,10 +57,10 @@ def cmd_complete(args: argparse.Namespace) -> int:
         # a missing or broken model file is this command's failure (exit 2), never an uncompleted output
         # (the core's guard keeps generation going in the hosts; here nothing would say it failed)
         load_model()
-    if args.sequence:
-        from .sequence import complete_sequence_files
+    if args.sequence and src.is_dir():
+        from .sequence import complete_sequence_folder
 
-        return complete_sequence_files(src, dst, args)
+        return complete_sequence_folder(src, dst, args)
     if src.is_dir():
         return run_batch(src, dst, "*.json", lambda s, d: _complete_one(
             s, d / s.name, args, (d / (s.stem + ".png")) if args.render else None), "completing")

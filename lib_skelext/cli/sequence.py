@@ -14,12 +14,12 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Callable, List
+from typing import Any, Callable
 
 from ..atomic import write_atomic
 from ..errors import SkelextError
 from ..settings import settings_from_args
-from .files import check_output_folder, list_files, read_json_file, same_file, save_png, units, with_path, wrote
+from .files import check_output_folder, list_files, read_json_file, save_png, units, with_path, wrote
 
 logger = logging.getLogger("lib_skelext")
 
@@ -31,57 +31,36 @@ def _progress(items, desc: str, unit: str):
                 mininterval=0.5)
 
 
-def complete_sequence_files(src: Path, dst: Path, args: argparse.Namespace) -> int:
-    """The ``complete --sequence`` command: read every frame, complete the clip, write every frame."""
+def complete_sequence_folder(src: Path, dst: Path, args: argparse.Namespace) -> int:
+    """``complete FOLDER --sequence``: read every frame, complete the clip, write every frame (same names).
+    (A single file holding a list of frames goes through ``complete._complete_one``.)"""
     from ..openpose_json import frames_to_json, loads_frames
-    from ..sequence import complete_sequence
+    from ..sequence import complete_sequence, count_tracks
 
     settings = settings_from_args(args)
     coords = units(args.coords)
     out_units = None if args.output_coords == "same" else units(args.output_coords)
-    if src.is_dir():
-        check_output_folder(src, dst)
-        files = list_files(src, "*.json")
-        frames = []
-        for path in _progress(files, "reading", "frame"):
-            loaded, as_list = with_path(path, lambda: loads_frames(read_json_file(path), normalized=coords))
-            if as_list:
-                raise SkelextError(f"{path}: holds a list of frames; with --sequence and a folder, "
-                                   "each file holds one frame (or give the list file itself as IN)")
-            frames.append(loaded[0])
-        results = with_path(src, lambda: complete_sequence(frames, settings))
-        dst.mkdir(parents=True, exist_ok=True)
-        for path, result in zip(_progress(files, "writing", "frame"), results):
-            doc = frames_to_json([result.frame], False, normalized=out_units)
-            write_atomic(dst / path.name, json.dumps(doc, indent=args.indent, allow_nan=False).encode("utf-8"))
-            written = [dst / path.name]
-            if args.render:
-                save_png(dst / (path.stem + ".png"), result.draw_control_image())  # not kept for the whole clip
-                written.append(dst / (path.stem + ".png"))
-            wrote(*written, note=_note(result))
-        logger.info("%d frames, %d tracks, %d points completed -> %s", len(results), _tracks(results),
-                    sum(r.completed_points for r in results), dst)
-        return 0
-    if not src.exists():
-        raise SkelextError(f"{src}: no such file or folder")
-    if dst.is_dir():
-        dst = dst / src.name
-    if same_file(src, dst):
-        raise SkelextError(f"{dst}: refusing to overwrite the input file; choose another -o")
-    frames, as_list = with_path(src, lambda: loads_frames(read_json_file(src), normalized=coords))
+    check_output_folder(src, dst)
+    files = list_files(src, "*.json")
+    frames = []
+    for path in _progress(files, "reading", "frame"):
+        loaded, as_list = with_path(path, lambda: loads_frames(read_json_file(path), normalized=coords))
+        if as_list:
+            raise SkelextError(f"{path}: holds a list of frames; with --sequence and a folder, "
+                               "each file holds one frame (or give the list file itself as IN)")
+        frames.append(loaded[0])
     results = with_path(src, lambda: complete_sequence(frames, settings))
-    doc = frames_to_json([r.frame for r in results], as_list, normalized=out_units)
-    write_atomic(dst, json.dumps(doc, indent=args.indent, allow_nan=False).encode("utf-8"))
-    written = [dst]
-    if args.render:
-        png = Path(args.render) if isinstance(args.render, str) else dst.with_suffix(".png")
-        for i, result in enumerate(results):
-            path = png.with_name(f"{png.stem}_{i:05d}.png") if as_list else png
-            save_png(path, result.draw_control_image())
-            written.append(path)
-    shown = written if len(written) <= 3 else [written[0], f"{len(written) - 1} PNGs"]
-    wrote(*shown, note=f"{len(results)} frames, {_tracks(results)} tracks, "
-                       f"{sum(r.completed_points for r in results)} points completed")
+    dst.mkdir(parents=True, exist_ok=True)
+    for path, result in zip(_progress(files, "writing", "frame"), results):
+        doc = frames_to_json([result.frame], False, normalized=out_units)
+        write_atomic(dst / path.name, json.dumps(doc, indent=args.indent, allow_nan=False).encode("utf-8"))
+        written = [dst / path.name]
+        if args.render:
+            save_png(dst / (path.stem + ".png"), result.draw_control_image())  # not kept for the whole clip
+            written.append(dst / (path.stem + ".png"))
+        wrote(*written, note=_note(result))
+    logger.info("%d frames, %d tracks, %d points completed -> %s", len(results), count_tracks(results),
+                sum(r.completed_points for r in results), dst)
     return 0
 
 
@@ -90,18 +69,13 @@ def _note(result) -> str:
     return f"{people} {'person' if people == 1 else 'people'}, {result.completed_points} points completed"
 
 
-def _tracks(results: List) -> int:
-    ids = {p.extra.get("skelext", {}).get("track_id") for r in results for p in r.frame.people}
-    return len(ids - {None})
-
-
 def detect_sequence(src: Path, out_dir: Path, settings, args: argparse.Namespace,
                     load_detector: Callable[[], Any]) -> int:
     """The ``detect --sequence`` command: a video file or a folder of frames -> per-frame JSON and
     control PNGs plus ``control.mp4``. load_detector: called once the input was found readable."""
     from ..core import process_image
     from ..image_io import IMAGE_SUFFIXES, load_image
-    from ..sequence import complete_sequence
+    from ..sequence import complete_sequence, count_tracks
     from ..sequence.video_io import DEFAULT_FPS, frame_names, probe_video, read_video, write_video
     from .files import natural_key
 
@@ -140,7 +114,8 @@ def detect_sequence(src: Path, out_dir: Path, settings, args: argparse.Namespace
 
     count = write_video(out_dir / "control.mp4", controls(), fps)
     wrote(out_dir / "control.mp4", note=f"{count} frames at {fps:g} fps")
-    logger.info("%s: %d frames, %d tracks, %d points completed -> %s", src.name, len(results), _tracks(results),
+    logger.info("%s: %d frames, %d tracks, %d points completed -> %s", src.name, len(results),
+                count_tracks(results),
                 sum(r.completed_points for r in results), out_dir)
     return 0
 

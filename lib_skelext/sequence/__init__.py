@@ -114,6 +114,12 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
             for f, src in zip(out, frames)]
 
 
+def count_tracks(results: Sequence["PoseResult"]) -> int:
+    """People tracked through a sequence (distinct ``track_id``s in the results)."""
+    ids = {p.extra.get("skelext", {}).get(TRACK_ID_KEY) for r in results for p in r.frame.people}
+    return len(ids - {None})
+
+
 def _copy(frame: PoseFrame) -> PoseFrame:
     """A copy with copied point arrays (deepcopy of every person is the slowest part of a long clip);
     each person's ``origin`` and the frame's ``source_keys`` come along, so untouched points are
