@@ -217,20 +217,28 @@ def check_nodes(client: ComfyClient) -> str:
     return f"{len(NODES)} nodes in category skelext, every input with a tooltip"
 
 
+def load_complete_save(json_text: str, prefix: str, *, canvas: str = "keep", alternative: int = 0,
+                       draw: bool = True, preview: bool = True) -> Dict[str, Any]:
+    """The API-format workflow: Load Pose JSON (pasted text) -> Complete Pose -> Save Pose JSON
+    (-> Preview Image of the control images)."""
+    prompt: Dict[str, Any] = {
+        "1": {"class_type": "SkelextLoadPose", "inputs": {"path": "", "json_text": json_text}},
+        "2": {"class_type": "SkelextCompletePose", "inputs": {"pose_keypoint": ["1", 0], "canvas": canvas,
+                                                              "alternative": alternative, "draw_hands": draw,
+                                                              "draw_face": draw}},
+        "3": {"class_type": "SkelextSavePose", "inputs": {"pose_keypoint": ["2", 0], "filename_prefix": prefix,
+                                                          "layout": "one file (list of frames)", "units": "px"}},
+    }
+    if preview:
+        prompt["4"] = {"class_type": "PreviewImage", "inputs": {"images": ["2", 1]}}
+    return prompt
+
+
 def check_load_complete_save(client: ComfyClient, deadline: float) -> str:
     given = waist_up_normalized()
     given["skelext_check"] = uuid.uuid4().hex  # kept by the round trip; defeats ComfyUI's cache
     w, h = given["canvas_width"], given["canvas_height"]
-    prompt = {
-        "1": {"class_type": "SkelextLoadPose", "inputs": {"path": "", "json_text": json.dumps(given)}},
-        "2": {"class_type": "SkelextCompletePose", "inputs": {"pose_keypoint": ["1", 0], "canvas": "keep",
-                                                              "alternative": 0, "draw_hands": True,
-                                                              "draw_face": True}},
-        "3": {"class_type": "SkelextSavePose", "inputs": {"pose_keypoint": ["2", 0],
-                                                          "filename_prefix": "skelext_check/load_complete",
-                                                          "layout": "one file (list of frames)", "units": "px"}},
-        "4": {"class_type": "PreviewImage", "inputs": {"images": ["2", 1]}},
-    }
+    prompt = load_complete_save(json.dumps(given), "skelext_check/load_complete")
     outputs = _outputs(client.wait(client.queue(prompt), deadline))
     saved = _saved(client, outputs, "3")
     assert isinstance(saved, list) and len(saved) == 1, "expected a list holding 1 frame"
@@ -278,16 +286,7 @@ def check_detect_blazepose(client: ComfyClient, deadline: float) -> str:
 def check_batch(client: ComfyClient, deadline: float, n: int = 12) -> str:
     frames = batch_of_frames(n)
     frames[0]["skelext_check"] = uuid.uuid4().hex
-    prompt = {
-        "1": {"class_type": "SkelextLoadPose", "inputs": {"path": "", "json_text": json.dumps(frames)}},
-        "2": {"class_type": "SkelextCompletePose", "inputs": {"pose_keypoint": ["1", 0], "canvas": "fit",
-                                                              "alternative": 1, "draw_hands": False,
-                                                              "draw_face": False}},
-        "3": {"class_type": "SkelextSavePose", "inputs": {"pose_keypoint": ["2", 0],
-                                                          "filename_prefix": "skelext_check/batch",
-                                                          "layout": "one file (list of frames)", "units": "px"}},
-        "4": {"class_type": "PreviewImage", "inputs": {"images": ["2", 1]}},
-    }
+    prompt = load_complete_save(json.dumps(frames), "skelext_check/batch", canvas="fit", alternative=1, draw=False)
     outputs = _outputs(client.wait(client.queue(prompt), deadline))
     saved = _saved(client, outputs, "3")
     assert isinstance(saved, list) and len(saved) == n, f"expected {n} frames back, got {len(saved)}"
@@ -319,15 +318,7 @@ def _expect_error(client: ComfyClient, deadline: float, prompt: Dict[str, Any], 
 
 
 def _error_run(client: ComfyClient, deadline: float, json_text: str, expect: str) -> str:
-    prompt = {
-        "1": {"class_type": "SkelextLoadPose", "inputs": {"path": "", "json_text": json_text}},
-        "2": {"class_type": "SkelextCompletePose", "inputs": {"pose_keypoint": ["1", 0], "canvas": "keep",
-                                                              "alternative": 0, "draw_hands": True,
-                                                              "draw_face": True}},
-        "3": {"class_type": "SkelextSavePose", "inputs": {"pose_keypoint": ["2", 0],
-                                                          "filename_prefix": "skelext_check/never",
-                                                          "layout": "one file (list of frames)", "units": "px"}},
-    }
+    prompt = load_complete_save(json_text, "skelext_check/never", preview=False)
     return _expect_error(client, deadline, prompt, "SkelextLoadPose", expect)
 
 
