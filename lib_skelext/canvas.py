@@ -120,9 +120,10 @@ def _cap(a: float, b: float, limit: float) -> Tuple[float, float]:
     return a / 2 / half * limit, b / 2 / half * limit
 
 
-def apply_transform(frame: PoseFrame, transform: CanvasTransform) -> PoseFrame:
-    """A copy of frame with every point (body, face, hands, alternatives) moved."""
-    out = frame.copy()
+def apply_transform(frame: PoseFrame, transform: CanvasTransform, *, in_place: bool = False) -> PoseFrame:
+    """A copy of frame with every point (body, face, hands, alternatives) moved
+    (``in_place``: frame itself, for callers that own it; the identity then costs nothing)."""
+    out = frame if in_place else frame.copy()
     if transform.is_identity and (transform.width, transform.height) == (frame.canvas_width, frame.canvas_height):
         return out
     for person in out.people:
@@ -137,7 +138,9 @@ def apply_transform(frame: PoseFrame, transform: CanvasTransform) -> PoseFrame:
     return out
 
 
-def apply_canvas_mode(frame: PoseFrame, mode: str, margin: float = 0.05) -> Tuple[PoseFrame, CanvasTransform]:
-    """(moved copy of frame, the transform used) for canvas mode keep / fit / expand."""
+def apply_canvas_mode(frame: PoseFrame, mode: str, margin: float = 0.05, *,
+                      in_place: bool = False) -> Tuple[PoseFrame, CanvasTransform]:
+    """(moved copy of frame, or frame itself with ``in_place``; the transform used) for canvas
+    mode keep / fit / expand."""
     transform = canvas_transform(frame, mode, margin)
-    return apply_transform(frame, transform), transform
+    return apply_transform(frame, transform, in_place=in_place), transform

@@ -202,7 +202,7 @@ def _finish(frames: Sequence[PoseFrame], settings: PipelineSettings,
             work = [choose_alternative(drop_parts_of_completed(f), alternative) for f in done]
     out, transforms = [], []
     for frame in work:
-        moved, transform = apply_canvas_mode(frame, settings.canvas, settings.fit_margin)
+        moved, transform = apply_canvas_mode(frame, settings.canvas, settings.fit_margin, in_place=True)  # ours
         out.append(moved)
         transforms.append(transform)
     return out, transforms, failed

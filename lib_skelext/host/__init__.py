@@ -51,13 +51,6 @@ def on_ui_tabs() -> list:
     return ui.on_ui_tabs(detector_location)
 
 
-def unload_models() -> int:
-    """Free the detectors' ONNX sessions (ControlNet's unload hook; the WebUI's unload/reload)."""
-    from ..detectors import unload_all
-
-    return unload_all()
-
-
 def register_preprocessors() -> Dict[str, bool]:
     """Register ``dwpose_full`` with every registry present; -> {registry: registered}."""
     from . import registry

@@ -78,7 +78,7 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
                                                  else smooth_detected)
     check_sequence(frames)
     t0 = time.perf_counter()
-    work = [_copy(f) for f in frames]
+    work = [f.copy() for f in frames]
     if settings.complete:
         work = [drop_body_points_outside(f) for f in work]
     model = model or load_model()
@@ -89,7 +89,7 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
             frames, ids, alternatives=settings.alternatives, offline=mode == "offline", smooth_detected=smooth,
             add_completed=settings.complete, model=model, params=temporal))
         if failed:
-            done = [_copy(f) for f in frames]  # as given: nothing dropped, nothing invented
+            done = [f.copy() for f in frames]  # as given: nothing dropped, nothing invented
         else:  # (frames without hands or faces have nothing to drop)
             done = [drop_parts_of_completed(f) if any(p.hand_left is not None or p.hand_right is not None
                                                       or p.face is not None for p in f.people) else f
@@ -105,9 +105,7 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
     merged = PoseFrame(people=[p for f in done for p in f.people], canvas_width=frames[0].canvas_width,
                        canvas_height=frames[0].canvas_height)
     transform = canvas_transform(merged, settings.canvas, settings.fit_margin)
-    same = transform.is_identity and (transform.width, transform.height) == (frames[0].canvas_width,
-                                                                                frames[0].canvas_height)
-    out = done if same else [apply_transform(f, transform) for f in done]
+    out = [apply_transform(f, transform, in_place=True) for f in done]  # ``done`` holds our own copies
     elapsed = time.perf_counter() - t0
     return [PoseResult(frame=f, detected=src, settings=settings, transform=transform, completion_failed=failed,
                        timings_s={"complete": elapsed, "total": elapsed})
@@ -118,16 +116,3 @@ def count_tracks(results: Sequence["PoseResult"]) -> int:
     """People tracked through a sequence (distinct ``track_id``s in the results)."""
     ids = {p.extra.get("skelext", {}).get(TRACK_ID_KEY) for r in results for p in r.frame.people}
     return len(ids - {None})
-
-
-def _copy(frame: PoseFrame) -> PoseFrame:
-    """A copy with copied point arrays (deepcopy of every person is the slowest part of a long clip);
-    each person's ``origin`` and the frame's ``source_keys`` come along, so untouched points are
-    written back verbatim."""
-    import copy
-
-    from ..complete import _shallow_copy
-
-    return PoseFrame(people=[_shallow_copy(p) for p in frame.people], canvas_width=frame.canvas_width,
-                     canvas_height=frame.canvas_height, animals=copy.deepcopy(frame.animals),
-                     extra=copy.deepcopy(frame.extra), normalized=frame.normalized, source_keys=frame.source_keys)

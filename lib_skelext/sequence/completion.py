@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence
 
 import numpy as np
 
-from ..complete import _given_mask, _shallow_copy
+from ..complete import _given_mask
 from ..pose import N_BODY, Person, PoseFrame, Source
 from .temporal import TemporalParams, complete_track
 
@@ -29,9 +29,7 @@ def complete_tracked(frames: Sequence[PoseFrame], ids: Sequence[Sequence[int]], 
     """
     from ..completion_model import fit_normalisation, load_model, point_confidence, rank_completions
 
-    out = [PoseFrame(people=[_shallow_copy(p) for p in f.people], canvas_width=f.canvas_width,
-                     canvas_height=f.canvas_height, animals=f.animals, extra=f.extra, normalized=f.normalized)
-           for f in frames]
+    out = [f.copy() for f in frames]
     where = [(fi, pi) for fi, f in enumerate(frames) for pi in range(len(f.people)) if ids[fi][pi] >= 0]
     if not where:
         return out
