@@ -20,7 +20,7 @@ Checks, one ``Check`` each:
   and ComfyUI still answers afterwards;
 * a combo value outside the choices is refused by ``POST /prompt`` with ``node_errors``.
 
-HTTP is plain ``urllib`` (the WebUI checks have their own client).
+HTTP goes through ``http.send``, as for the WebUI checks.
 
 Over 300 lines on purpose: one function per printed check, in the printed order, sharing one
 client and the workflows they queue; read top to bottom it is the check list.
@@ -30,13 +30,13 @@ from __future__ import annotations
 import io
 import json
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from .http import send
 from .report import Check
 
 NODES = ("SkelextCompletePose", "SkelextDetectPose", "SkelextRenderPose", "SkelextLoadPose", "SkelextSavePose")
@@ -52,7 +52,8 @@ class HostError(Exception):
 
 
 class ComfyClient:
-    """A small JSON client for ComfyUI's API (urllib, no dependencies)."""
+    """ComfyUI's API over ``http.send`` (the WebUI checks' transport): JSON, multipart upload,
+    queue and wait."""
 
     def __init__(self, url: str, timeout: float = 120.0) -> None:
         self.url = url.rstrip("/")
@@ -60,14 +61,11 @@ class ComfyClient:
 
     def request(self, method: str, path: str, body: Optional[bytes] = None,
                 headers: Optional[Dict[str, str]] = None) -> Tuple[int, bytes]:
-        req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return resp.status, resp.read()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read()
-        except (urllib.error.URLError, OSError) as exc:
-            raise HostError(f"{method} {path}: {getattr(exc, 'reason', exc)}") from None
+        reply = send(urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {}),
+                     self.timeout)
+        if reply.status == 0:
+            raise HostError(f"{method} {path}: {reply.error}")
+        return reply.status, reply.body
 
     def get_json(self, path: str) -> Any:
         status, data = self.request("GET", path)

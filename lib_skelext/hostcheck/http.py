@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
@@ -43,6 +44,20 @@ class Reply:
         return f"HTTP {self.status}" + (f": {text[:limit]}" if text else "")
 
 
+def send(req: urllib.request.Request, timeout: float) -> Reply:
+    """Send one request -> Reply; HTTP errors are replies, a host that does not answer is status 0."""
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return Reply(response.status, dict(response.headers.items()), response.read())
+    except urllib.error.HTTPError as exc:
+        body = exc.read() if hasattr(exc, "read") else b""
+        return Reply(exc.code, dict(exc.headers.items()) if exc.headers else {}, body or b"")
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        host = urllib.parse.urlsplit(req.full_url)
+        return Reply(0, error=f"no answer from {host.scheme}://{host.netloc} ({reason})")
+
+
 def parse_auth(value: Optional[str]) -> Optional[Tuple[str, str]]:
     """"user:pass" -> (user, pass); None/"" -> None. SkelextError for anything else."""
     if not value:
@@ -73,15 +88,7 @@ class HostClient:
         if credentials:
             token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode("utf-8")).decode("ascii")
             req.add_header("Authorization", f"Basic {token}")
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as response:
-                return Reply(response.status, dict(response.headers.items()), response.read())
-        except urllib.error.HTTPError as exc:
-            body = exc.read() if hasattr(exc, "read") else b""
-            return Reply(exc.code, dict(exc.headers.items()) if exc.headers else {}, body or b"")
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            return Reply(0, error=f"no answer from {self.base_url} ({reason})")
+        return send(req, self.timeout)
 
     def get(self, path: str, **kw: Any) -> Reply:
         return self.request("GET", path, **kw)
