@@ -140,3 +140,67 @@ class VelocityFilter:
             vs = np.where(ok, vf + np.where(ok, g10 * dx + g11 * dv, 0.0), vf)
             out[t] = xs
         return out
+
+
+class BodyMotion:
+    """How fast the visible points move by themselves, with detector noise cancelled.
+
+    White noise moves a point as far (in mean square) in one frame as in two, steady motion
+    twice as far, so (E|x_t - x_t-2|^2 - E|x_t - x_t-1|^2) / 3 estimates the squared speed
+    free of the noise level (which differs from detector to detector). Both expectations
+    are exponential averages (weight ``ema``) over points seen in all three frames.
+    """
+
+    def __init__(self, ema: float) -> None:
+        self.ema = ema
+        self._prev: List[Tuple[np.ndarray, np.ndarray]] = []  # (xy (18, 2), seen (18,)) of the last two steps
+        self._one = self._two = None
+
+    def step(self, xy: np.ndarray, seen: np.ndarray) -> float:
+        """xy (P, 2), seen (P,) bool this step -> speed (units per step) so far."""
+        if len(self._prev) == 2:
+            (x2, v2), (x1, v1) = self._prev
+            both = seen & v1 & v2
+            if both.any():
+                one = float(((xy[both] - x1[both]) ** 2).sum()) / both.sum()
+                two = float(((xy[both] - x2[both]) ** 2).sum()) / both.sum()
+                self._one = one if self._one is None else self._one + self.ema * (one - self._one)
+                self._two = two if self._two is None else self._two + self.ema * (two - self._two)
+        self._prev = (self._prev + [(xy, seen)])[-2:]
+        return 0.0 if self._one is None else float(np.sqrt(max(self._two - self._one, 0.0) / 3.0))
+
+
+def ema(x: np.ndarray, weight: float) -> np.ndarray:
+    """Exponential average of x (T,) over its first axis, starting from x[0]."""
+    out = np.empty(len(x))
+    acc = float(x[0]) if len(x) else 0.0
+    for i, v in enumerate(x):
+        acc += weight * (v - acc)
+        out[i] = acc
+    return out
+
+
+def triangular_mean(v: np.ndarray, frame_index: np.ndarray, window: int, centred: bool) -> np.ndarray:
+    """v (S, P, 2) values at frames ``frame_index`` (S,) increasing (NaN: none) -> averages over the
+    frames within ``window``: causal, the last ``window`` frames weighted ``window - age``; centred,
+    those within ``window // 2`` either side weighted ``window - distance``. Where a point has
+    no value in its window, its own value is kept."""
+    out = v.copy()
+    lo = hi = 0
+    for k in range(len(v)):
+        if centred:
+            while frame_index[lo] < frame_index[k] - window // 2:
+                lo += 1
+            while hi < len(v) and frame_index[hi] <= frame_index[k] + window // 2:
+                hi += 1
+        else:
+            while frame_index[k] - frame_index[lo] >= window:
+                lo += 1
+            hi = k + 1
+        seg = v[lo:hi]
+        have = np.isfinite(seg[..., 0])
+        weight = have * (window - np.abs(frame_index[lo:hi] - frame_index[k]))[:, None].astype(float)
+        total = weight.sum(0)
+        mean = (np.where(have[..., None], seg, 0.0) * weight[..., None]).sum(0) / np.maximum(total, 1e-12)[:, None]
+        out[k] = np.where(total[:, None] > 0, mean, v[k])
+    return out

@@ -21,6 +21,15 @@ not the pose. In body units (about one torso length):
    completions; a walking one lets them follow the model). The body frame
    (log scale, offset) is a constant-velocity filter (no lag on a steady pan).
    Causal: Kalman filter (frame t uses frames <= t); offline: RTS smoother (both sides).
+3. following a moving body: that filter makes a still body's completion steady and lets it
+   use the whole history, but when the body itself moves (walking, jumping) any averaging in
+   body units trails the model and blurs the cues (an arm swing tells the leg phase) that
+   make per-frame completion right. So the completed points are blended towards a short
+   triangular-weighted average of the chosen completions in pixels (``follow_window``
+   frames), with weight min(1, speed / follow_speed), speed the visible points' own motion in
+   body units (``filters.BodyMotion``, which cancels detector noise). Validation people:
+   moving-pose error 0.324 -> 0.298 (per-frame 0.301), jitter 0.0197 -> 0.0152; still poses
+   under a panning camera 0.260 -> 0.271 (per-frame 0.436).
 """
 from __future__ import annotations
 
@@ -29,7 +38,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from .filters import RandomWalkFilter, VelocityFilter
+from .filters import BodyMotion, RandomWalkFilter, VelocityFilter, ema, triangular_mean
 
 N = 18
 
@@ -55,6 +64,15 @@ class TemporalParams:
     switch_scale: float = 0.3
     #: template points fitted with fewer than this many shared visible points: the frame restarts
     min_shared: int = 2
+    #: a moving body: completed points follow a weighted average of the chosen completions in pixels over
+    #: the last ``follow_window`` frames (offline: ``follow_window_offline`` frames centred on each), with
+    #: triangular weights; weight of that average against the body-unit filter: min(1, speed / follow_speed),
+    #: speed the visible points' own motion in body units per frame (detector noise cancelled, see
+    #: ``_motion``), averaged with weight ``motion_ema2``. 0 frames: off.
+    follow_window: int = 7
+    follow_window_offline: int = 9
+    follow_speed: float = 0.03
+    motion_ema2: float = 0.1
 
 
 class TrackOutput(NamedTuple):
@@ -147,6 +165,8 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
     prev_meas, prev_vis, last_choice = None, None, None
     noise2 = 4.0 * p.r_visible * p.motion_ema / (2.0 - p.motion_ema)  # E|vel|^2 of a still point
     qs = np.zeros(t_len)
+    motion = BodyMotion(p.motion_ema2)
+    speed = np.zeros(t_len)  # the visible points' own motion, body units per frame
     for t in range(t_len):
         dt = 1.0 if last_f is None else float(frame_index[t] - last_f)
         if not ok[t]:
@@ -184,6 +204,7 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
                 vel[both] += p.motion_ema * ((meas[t, both] - prev_meas[both]) / dt - vel[both])
                 speed2 = float((vel[both] ** 2).sum() / both.sum()) - noise2  # minus what jitter alone gives
                 qs[t] = p.q_pose + p.motion_gain ** 2 * max(speed2, 0.0)
+        speed[t] = motion.step(meas[t], visible[t])
         prev_meas, prev_vis = meas[t], visible[t]
         z = np.where(visible[t][:, None], meas[t], cands[t, j])
         r = np.where(visible[t][:, None], r_vis, p.r_model)
@@ -212,6 +233,15 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
     poses = _slew_limit(poses, miss[ts], frame_index[ts], p.max_step)
     scale = np.exp(frames[:, 0]) * s0
     out[ts] = poses * scale[:, None, None] + frames[:, None, 1:] * s0
+    window = p.follow_window_offline if offline else p.follow_window
+    if window > 1:  # a moving body: follow the model's completions in pixels, lightly averaged
+        follow = np.minimum(1.0, speed[ts] / p.follow_speed)
+        if offline:
+            follow = 0.5 * (ema(follow, p.motion_ema2) + ema(follow[::-1], p.motion_ema2)[::-1])
+        picked = np.where(miss[ts][..., None], options_px[ts, chosen[ts]], np.nan)
+        plain = triangular_mean(picked, frame_index[ts], window, centred=offline)
+        w = np.where(miss[ts], follow[:, None], 0.0)[..., None]
+        out[ts] = np.where(np.isfinite(plain), (1.0 - w) * out[ts] + w * plain, out[ts])
     return TrackOutput(out, chosen)
 
 
