@@ -230,18 +230,19 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
     else:
         poses = np.stack([s[1] for s in steps])
         frames = np.stack([s[2] for s in steps])
-    poses = _slew_limit(poses, miss[ts], frame_index[ts], p.max_step)
     scale = np.exp(frames[:, 0]) * s0
-    out[ts] = poses * scale[:, None, None] + frames[:, None, 1:] * s0
+    offset = frames[:, None, 1:] * s0
     window = p.follow_window_offline if offline else p.follow_window
-    if window > 1:  # a moving body: follow the model's completions in pixels, lightly averaged
-        follow = np.minimum(1.0, speed[ts] / p.follow_speed)
-        if offline:
-            follow = 0.5 * (ema(follow, p.motion_ema2) + ema(follow[::-1], p.motion_ema2)[::-1])
+    follow = np.minimum(1.0, speed[ts] / p.follow_speed)
+    if offline and window > 1:
+        follow = 0.5 * (ema(follow, p.motion_ema2) + ema(follow[::-1], p.motion_ema2)[::-1])
+    if window > 1 and (follow > 0).any():  # a moving body: follow the model's completions in pixels
         picked = np.where(miss[ts][..., None], options_px[ts, chosen[ts]], np.nan)
-        plain = triangular_mean(picked, frame_index[ts], window, centred=offline)
+        plain = (triangular_mean(picked, frame_index[ts], window, centred=offline) - offset) / scale[:, None, None]
         w = np.where(miss[ts], follow[:, None], 0.0)[..., None]
-        out[ts] = np.where(np.isfinite(plain), (1.0 - w) * out[ts] + w * plain, out[ts])
+        poses = np.where(np.isfinite(plain), (1.0 - w) * poses + w * plain, poses)
+    poses = _slew_limit(poses, miss[ts], frame_index[ts], p.max_step)
+    out[ts] = poses * scale[:, None, None] + offset
     return TrackOutput(out, chosen)
 
 
