@@ -213,45 +213,15 @@ def table(rows: Dict[str, Dict[str, Dict[str, float]]], title: str) -> str:
     return "\n".join(lines)
 
 
-def docs_tables(results: Dict) -> str:
-    """The tables of docs/video.md, from a saved results file (``--markdown``)."""
-    names = {"pan_zoom/waist_up": "pan/zoom, waist-up", "pan_zoom/knees_up": "pan/zoom, knees-up",
-             "pan_zoom/side_cut": "pan/zoom, side cut", "pan_zoom/all": "**pan/zoom, all**",
-             "sway/all": "sway, all", "moving_pose/all": "moving pose, all"}
-    out = ["| clips | method | error | jitter | jumps > 0.3 | delay (frames) |", "|---|---|---|---|---|---|"]
-    for src, keys in (("synthetic", list(names)), ("video", ["all"])):
-        if src not in results:
-            continue
-        if src == "video":
-            out += ["", "| crops (10 clips) | method | error | jitter | jumps > 0.3 | delay (frames) |",
-                    "|---|---|---|---|---|---|"]
-        for key in keys:
-            row = results[src][key]
-            base = row["per-frame"]
-            for i, (method, r) in enumerate(row.items()):
-                ratio = "" if method == "per-frame" else f" ({r['jitter'] / base['jitter']:.2f}×)"
-                delay = "" if key.startswith("pan_zoom") else f"{r['delay_frames']:.2f}"
-                out.append(f"| {names.get(key, key) if i == 0 else ''} | {method} | {r['error']:.3f} | "
-                           f"{r['jitter']:.4f}{ratio} | {100 * r['jump_share']:.2f}% | {delay} |")
-            if not key.startswith("pan_zoom"):
-                out.append(f"| | *reference itself* | | {base['jitter_reference']:.4f} | "
-                           f"{100 * base['reference_jump_share']:.2f}% | |")
-    if "video" in results:
-        out += ["", "| clip | causal error / jitter | per-frame error / jitter |", "|---|---|---|"]
-        for key, row in results["video"].items():
-            if key != "all":
-                c, f = row["sequence (causal)"], row["per-frame"]
-                out.append(f"| {key} | {c['error']:.3f} / {c['jitter']:.3f} | {f['error']:.3f} / {f['jitter']:.3f} |")
-    return "\n".join(out)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer people, no speed run")
     ap.add_argument("--split", choices=("test", "val"), default="test")
     ap.add_argument("--no-video", action="store_true")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "sequence_results.json"))
-    ap.add_argument("--markdown", action="store_true", help="print the docs/video.md tables from --out and stop")
+    ap.add_argument("--markdown", action="store_true",
+                    help="print the docs/video.md tables from bench/sequence_results.json and stop "
+                         "(python -m train.readme_figures writes them into docs/video.md)")
     ap.add_argument("--speed", action="store_true",
                     help="only measure the speed again and add it to --out's speed_runs (the machine is shared)")
     args = ap.parse_args()
@@ -264,8 +234,9 @@ def main() -> None:
             json.dump(saved, f, indent=1, sort_keys=True)
         return
     if args.markdown:
-        with open(args.out) as f:
-            print(docs_tables(json.load(f)))
+        from train.readme_figures import video_doc_tables
+
+        print(video_doc_tables({}))
         return
     split = 2 if args.split == "test" else 1
     results = {"split": args.split, "synthetic": run_synthetic(split, 20 if args.quick else 100, 120)}

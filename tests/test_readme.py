@@ -188,6 +188,29 @@ def test_readme_figures_come_from_the_evaluation():
     assert f"{waist:.3f}" in README  # and the figure really is in the text
 
 
+def test_video_doc_figures_come_from_the_benchmark():
+    """docs/video.md's tables and target verdicts are the ones ``train.readme_figures`` writes from
+    bench/sequence_results.json; a verdict follows the figure (met / missed)."""
+    from train import readme_figures
+
+    doc = (REPO_ROOT / "docs" / "video.md").read_text(encoding="utf-8")
+    metrics = json.loads((REPO_ROOT / "train" / "report" / "metrics.json").read_text())
+    assert readme_figures.render(doc, metrics, readme_figures.VIDEO_DOC_BLOCKS) == doc, \
+        "run: python -m train.readme_figures"
+    results = json.loads((REPO_ROOT / "bench" / "sequence_results.json").read_text())
+    causal = results["synthetic"]["pan_zoom/all"]["sequence (causal)"]
+    assert f"{causal['error']:.3f}" in doc
+    fake = json.loads(json.dumps(results))
+    fake["synthetic"]["pan_zoom/all"]["sequence (causal)"]["jump_share"] = 0.5
+    original = readme_figures._sequence_results
+    readme_figures._sequence_results = lambda: fake
+    try:
+        row = next(line for line in readme_figures.video_targets_table(metrics).splitlines() if "panning" in line)
+    finally:
+        readme_figures._sequence_results = original
+    assert "50.00% **missed**" in row, row
+
+
 @pytest.mark.parametrize("code", blocks("python example"))
 def test_readme_python_library_example_works(code):
     result = exec_in_repo(code)["result"]

@@ -1,11 +1,11 @@
-"""The main README's figures, written from the files that measured them: the accuracy table and
-the speed line from ``train/report/metrics.json`` (``train.evaluate``), the video table from
-``bench/sequence_results.json`` (``bench/bench_sequence.py``).
+"""The figures of README.md and docs/video.md, written from the files that measured them: the
+accuracy table and the speed line from ``train/report/metrics.json`` (``train.evaluate``), the
+video tables from ``bench/sequence_results.json`` (``bench/bench_sequence.py``).
 
-    .venv/bin/python -m train.readme_figures          # rewrite the README blocks
-    .venv/bin/python -m train.readme_figures --check  # exit 1 if the README differs (tests run it)
+    .venv/bin/python -m train.readme_figures          # rewrite the blocks
+    .venv/bin/python -m train.readme_figures --check  # exit 1 if a document differs (tests run it)
 
-The README holds each block between ``<!-- figures:NAME -->`` and ``<!-- /figures:NAME -->``;
+Each document holds each block between ``<!-- figures:NAME -->`` and ``<!-- /figures:NAME -->``;
 nothing else in it is touched, so the figures cannot drift from the evaluation that made them.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ from .evaluate import OURS, REGRESSION, V1
 
 METRICS_PATH = os.path.join(REPO_ROOT, "train", "report", "metrics.json")
 README_PATH = os.path.join(REPO_ROOT, "README.md")
+VIDEO_DOC_PATH = os.path.join(REPO_ROOT, "docs", "video.md")
 
 
 def _methods(rows: Dict[str, Dict]) -> List[str]:
@@ -102,35 +103,113 @@ def sequence_table(metrics: Dict) -> str:
     return "\n".join(lines)
 
 
+def _sequence_results() -> Dict:
+    with open(SEQUENCE_RESULTS_PATH, encoding="utf-8") as f:
+        return json.load(f)
+
+
+#: docs/video.md row labels of the synthetic sets
+VIDEO_DOC_ROWS = {"pan_zoom/waist_up": "pan/zoom, waist-up", "pan_zoom/knees_up": "pan/zoom, knees-up",
+                  "pan_zoom/side_cut": "pan/zoom, side cut", "pan_zoom/all": "**pan/zoom, all**",
+                  "sway/all": "sway, all", "moving_pose/all": "moving pose, all"}
+#: issue #15's targets
+JITTER_RATIO, JUMP_SHARE, FRAMES_PER_S = 0.25, 0.002, 1000
+
+
+def video_doc_tables(metrics: Dict) -> str:
+    """docs/video.md: per-frame vs sequence on the synthetic sets, the real video, and per video clip."""
+    results = _sequence_results()
+    head = "| method | error | jitter | jumps > 0.3 | delay (frames) |"
+    out = [f"| clips {head}", "|---|---|---|---|---|---|"]
+    for src, keys in (("synthetic", list(VIDEO_DOC_ROWS)), ("video", ["all"])):
+        if src == "video":
+            out += ["", f"| crops (10 clips) {head}", "|---|---|---|---|---|---|"]
+        for key in keys:
+            row = results[src][key]
+            base = row["per-frame"]
+            for i, (method, r) in enumerate(row.items()):
+                ratio = "" if method == "per-frame" else f" ({r['jitter'] / base['jitter']:.2f}×)"
+                delay = "" if key.startswith("pan_zoom") else f"{r['delay_frames']:.2f}"
+                out.append(f"| {VIDEO_DOC_ROWS.get(key, key) if i == 0 else ''} | {method} | {r['error']:.3f} | "
+                           f"{r['jitter']:.4f}{ratio} | {100 * r['jump_share']:.2f}% | {delay} |")
+            if not key.startswith("pan_zoom"):
+                out.append(f"| | *reference itself* | | {base['jitter_reference']:.4f} | "
+                           f"{100 * base['reference_jump_share']:.2f}% | |")
+    out += ["", "Per clip of the video, error / jitter / jumps:", "",
+            "| clip | per-frame | sequence (causal) | sequence (offline) |", "|---|---|---|---|"]
+    for key, row in results["video"].items():
+        if key != "all":
+            out.append(f"| {key} | " + " | ".join(
+                f"{r['error']:.3f} / {r['jitter']:.3f} / {100 * r['jump_share']:.1f}%" for r in row.values()) + " |")
+    return "\n".join(out)
+
+
+def video_targets_table(metrics: Dict) -> str:
+    """docs/video.md: issue #15's targets against the measured figures, one row per clip set."""
+    results = _sequence_results()
+    sets = (("synthetic", "pan_zoom/all", "still poses, panning/zooming camera"),
+            ("synthetic", "sway/all", "still poses, swaying camera"),
+            ("synthetic", "moving_pose/all", "poses that change (the truth jumps too)"),
+            ("video", "all", "real video (the reference jumps too)"))
+    out = ["| clips | mode | jitter <= 0.25x per-frame | jumps <= 0.2% | error <= per-frame |", "|---|---|---|---|---|"]
+    for src, key, label in sets:
+        row = results[src][key]
+        base = row["per-frame"]
+        for method in ("sequence (causal)", "sequence (offline)"):
+            r = row[method]
+            jit = r["jitter"] / base["jitter"]
+            ref = f" (truth {100 * base['reference_jump_share']:.2f}%)" if base["reference_jump_share"] > 0 else ""
+            rel = r["error"] / base["error"] - 1
+            err = "met" if rel <= 0 else f"**missed** (+{rel:.1%})"
+            out.append(f"| {label if 'causal' in method else ''} | {method.split('(')[1][:-1]} | "
+                       f"{jit:.2f}x {'met' if jit <= JITTER_RATIO else '**missed**'} | "
+                       f"{100 * r['jump_share']:.2f}%{ref} {'met' if r['jump_share'] <= JUMP_SHARE else '**missed**'} | "
+                       f"{r['error']:.3f} vs {base['error']:.3f} {err} |")
+    speed = results["speed"]
+    fps = speed["cli_frames_per_s"]
+    out += ["", f"Speed: `complete --sequence` on a one-person folder of {speed['frames']:,} JSON frames: "
+            f"{fps:,.0f} frames/s wall clock, start-up and file writing included (target {FRAMES_PER_S:,}: "
+            f"{'met' if fps >= FRAMES_PER_S else '**missed**'}; load average {speed['load_average']:.1f}); "
+            f"`complete_sequence` alone {speed['library_frames_per_s']:,.0f} frames/s."]
+    return "\n".join(out)
+
+
 BLOCKS = {"accuracy": accuracy_table, "speed": speed_line, "sequence": sequence_table}
+VIDEO_DOC_BLOCKS = {"video-tables": video_doc_tables, "video-targets": video_targets_table}
+#: document -> its blocks
+DOCUMENTS = {README_PATH: BLOCKS, VIDEO_DOC_PATH: VIDEO_DOC_BLOCKS}
 
 
-def render(readme: str, metrics: Dict) -> str:
-    for name, build in BLOCKS.items():
+def render(text: str, metrics: Dict, blocks: Dict = BLOCKS) -> str:
+    for name, build in blocks.items():
         pattern = re.compile(rf"(<!-- figures:{name} -->\n).*?(\n<!-- /figures:{name} -->)", re.S)
-        if not pattern.search(readme):
-            raise SystemExit(f"README.md lacks the <!-- figures:{name} --> block")
-        readme = pattern.sub(lambda m: m.group(1) + build(metrics) + m.group(2), readme)
-    return readme
+        if not pattern.search(text):
+            raise SystemExit(f"a document lacks the <!-- figures:{name} --> block")
+        text = pattern.sub(lambda m: m.group(1) + build(metrics) + m.group(2), text)
+    return text
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when the README differs")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a document differs")
     args = parser.parse_args(argv)
     with open(METRICS_PATH, encoding="utf-8") as f:
         metrics = json.load(f)
-    with open(README_PATH, encoding="utf-8") as f:
-        readme = f.read()
-    wanted = render(readme, metrics)
-    if args.check:
-        if wanted != readme:
-            print("README.md figures differ from train/report/metrics.json: run python -m train.readme_figures",
-                  file=sys.stderr)
-            return 1
-        return 0
-    with open(README_PATH, "w", encoding="utf-8") as f:
-        f.write(wanted)
+    stale = []
+    for path, blocks in DOCUMENTS.items():
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        wanted = render(text, metrics, blocks)
+        if wanted == text:
+            continue
+        stale.append(os.path.relpath(path, REPO_ROOT))
+        if not args.check:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(wanted)
+    if args.check and stale:
+        print(f"{', '.join(stale)}: figures differ from the results files: run python -m train.readme_figures",
+              file=sys.stderr)
+        return 1
     return 0
 
 
