@@ -91,6 +91,9 @@ class ModelConfig:
     act: str = "relu"
     #: A second head trained on the Euclidean error gives the first completion.
     regression_head: bool = False
+    #: Extra regression completions trained winner-takes-all with the first (multiple-choice learning:
+    #: only the closest of the 1 + n completions learns from each person), offered as the alternatives.
+    alternative_heads: int = 0
     #: Default of ``CompletionModel.predict(mirror=None)``: pool each person with its mirror image.
     mirror: bool = True
 
@@ -101,6 +104,11 @@ class ModelConfig:
     @property
     def n_features(self) -> int:
         return N_POINTS * 3 + (4 if self.encoding_version == 1 else 6)
+
+    @property
+    def regression_dim(self) -> int:
+        """Outputs of the regression head: the first completion and the alternative heads' (18 x 2 each)."""
+        return (1 + self.alternative_heads) * N_POINTS * 2 if self.regression_head else 0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -172,7 +180,8 @@ class Prediction(NamedTuple):
     means_px: (N, K, 18, 2) pixels; sigma_norm: (N, K, 18) normalised units (~torso);
     probs: (N, K) mixture weights, sorted descending; scale: (N,) pixels per unit;
     ok: (N,) whether the person had enough usable points; top_px: (N, 18, 2) pixels,
-    the regression head's completion (the first one offered), or None without that head.
+    the regression head's completion (the first one offered), or None without that head;
+    alt_px: (N, A, 18, 2) pixels, the alternative heads' completions, or None without them.
     """
 
     means_px: np.ndarray
@@ -181,6 +190,7 @@ class Prediction(NamedTuple):
     scale: np.ndarray
     ok: np.ndarray
     top_px: Optional[np.ndarray] = None
+    alt_px: Optional[np.ndarray] = None
 
 
 class CompletionModel:
@@ -213,9 +223,10 @@ class CompletionModel:
         return self.forward_all(feats)[:3]
 
     def forward_all(self, feats: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray]]:
-        """As ``forward`` plus the regression head's completion (N, 18, 2) normalised (None without that head)."""
+        """As ``forward`` plus the regression head's completions (N, 1 + A, 18, 2) normalised, the first
+        completion then the A alternative heads' (None without a regression head)."""
         if len(feats) <= SMALL_BATCH:  # one matrix-vector product per row: BLAS's matrix path costs more here
-            width = self.config.out_dim + (N_POINTS * 2 if self.config.regression_head else 0)
+            width = self.config.out_dim + self.config.regression_dim
             o = np.stack([self._layers(f, lambda x, name: self.w[name] @ x) for f in feats]) \
                 if len(feats) else np.zeros((0, width), np.float32)
         else:
@@ -223,7 +234,7 @@ class CompletionModel:
         means, log_sigma, logits = split_output(o[:, :self.config.out_dim], self.config.hypotheses, self.w["mean_pose"])
         top = None
         if self.config.regression_head:
-            top = o[:, self.config.out_dim:].reshape(len(o), N_POINTS, 2) + self.w["mean_pose"]
+            top = o[:, self.config.out_dim:].reshape(len(o), 1 + self.config.alternative_heads, N_POINTS, 2) + self.w["mean_pose"]
         return means, log_sigma, logits, top
 
     def _layers(self, x: np.ndarray, linear) -> np.ndarray:
@@ -272,18 +283,20 @@ class CompletionModel:
         probs /= probs.sum(1, keepdims=True)
         sigma = np.exp(log_sigma.astype(np.float64))
         px = means.astype(np.float64) * scale[:, None, None, None] + offset[:, None, None, :]
-        top_px = None if top is None else top.astype(np.float64) * scale[:, None, None] + offset[:, None, :]
+        heads_px = None if top is None else top.astype(np.float64) * scale[:, None, None, None] + offset[:, None, None, :]
         if mirror:  # mirrored views back to the original's image and units
             px = np.concatenate([px[:n], px[n:][:, :, _MIRROR] * [-1.0, 1.0]], 1)
             ratio = np.divide(scale[n:], scale[:n], out=np.ones(n), where=scale[:n] > 0)
             sigma = np.concatenate([sigma[:n], sigma[n:][:, :, _MIRROR] * ratio[:, None, None]], 1)
             probs = np.concatenate([probs[:n], probs[n:]], 1) / 2.0
-            if top_px is not None:
-                top_px = (top_px[:n] + top_px[n:][:, _MIRROR] * [-1.0, 1.0]) / 2.0
+            if heads_px is not None:  # head by head
+                heads_px = (heads_px[:n] + heads_px[n:][:, :, _MIRROR] * [-1.0, 1.0]) / 2.0
             scale, ok = scale[:n], ok[:n] & ok[n:]
         order = np.argsort(-probs, axis=1, kind="stable")
         take = np.arange(n)[:, None]
-        return Prediction(px[take, order], sigma[take, order], probs[take, order], scale, ok, top_px)
+        top_px = None if heads_px is None else heads_px[:, 0]
+        alt_px = heads_px[:, 1:] if heads_px is not None and heads_px.shape[1] > 1 else None
+        return Prediction(px[take, order], sigma[take, order], probs[take, order], scale, ok, top_px, alt_px)
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
@@ -371,7 +384,11 @@ def rank_completions(pred: Prediction, missing: np.ndarray, max_options: int,
     onehot = (assign[..., None] == np.arange(k)).astype(np.float64)  # (N, K hyp, K groups)
     gp = (pred.probs[..., None] * onehot).sum(1)  # (N, groups)
     gm = np.einsum("nkg,nkpc->ngpc", pred.probs[..., None] * onehot, pred.means_px) / np.maximum(gp, 1e-300)[..., None, None]
-    if pred.top_px is not None:
+    if pred.alt_px is not None:
+        gp, gm = _put_heads_first(pred, gm, gp, w, distinct)
+        order = np.concatenate([np.zeros((n, 1), int), 1 + np.argsort(-gp[:, 1:], axis=1, kind="stable")], 1)
+        order = order[:, :max_options]
+    elif pred.top_px is not None:
         gp, gm = _put_regression_first(pred, gm, gp, w, distinct)
         order = np.concatenate([np.zeros((n, 1), int), 1 + np.argsort(-gp[:, 1:], axis=1, kind="stable")], 1)
         order = order[:, :max_options]
@@ -384,6 +401,38 @@ def rank_completions(pred: Prediction, missing: np.ndarray, max_options: int,
     if calibration is not None:
         conf = np.interp(conf, calibration[0], calibration[1])
     return Completion(options, scores, conf)
+
+
+def _put_heads_first(pred: Prediction, gm: np.ndarray, gp: np.ndarray, w: np.ndarray,
+                     distinct: float) -> Tuple[np.ndarray, np.ndarray]:
+    """The regression completions (first, then the alternative heads') before the K groups: returns
+    scores (N, H + K), means (N, H + K, 18, 2).
+
+    Groups within ``distinct`` / 3 of a head's completion are near-duplicates and dropped. Each
+    mixture hypothesis then gives its probability to the nearest remaining completion (mean distance
+    over the completed points), so a score is the mixture's mass around that completion; the first
+    completion's score is raised to the largest (it is offered first), and scores are renormalised
+    to sum to 1.
+    """
+    n = len(gp)
+    heads = np.concatenate([pred.top_px[:, None], pred.alt_px], 1).astype(gm.dtype)  # (N, H, 18, 2)
+    wn = (w / np.maximum(w.sum(1), 1.0)[:, None])
+    scale = pred.scale[:, None, None]
+
+    def dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # (N, A, 18, 2), (N, B, 18, 2) -> (N, A, B)
+        return (np.sqrt(((a[:, :, None] - b[:, None]) ** 2).sum(-1)) * wn[:, None, None]).sum(-1) / scale
+
+    dup = (dist(gm, heads) <= distinct / 3.0).any(2) | (gp <= 0)  # (N, K)
+    cands = np.concatenate([heads, gm], 1)
+    usable = np.concatenate([np.ones((n, heads.shape[1]), bool), ~dup], 1)
+    d = np.where(usable[:, None], dist(pred.means_px, cands), np.inf)  # (N, K hyp, H + K)
+    nearest = d.argmin(2)
+    score = (pred.probs[..., None] * (nearest[..., None] == np.arange(cands.shape[1]))).sum(1)
+    score = np.where(usable, score, 0.0)
+    score[:, :heads.shape[1]] = np.maximum(score[:, :heads.shape[1]], 1e-3)  # the heads are always offered
+    score[:, 0] = np.maximum(score[:, 0], score[:, 1:].max(1))
+    score /= np.maximum(score.sum(1, keepdims=True), 1e-300)
+    return score, cands
 
 
 def _put_regression_first(pred: Prediction, gm: np.ndarray, gp: np.ndarray, w: np.ndarray,

@@ -85,6 +85,7 @@ def test_log_frame_size_tells_far_frames_from_near_ones():
 
 
 @pytest.mark.parametrize("layer", [dict(), dict(norm="layer", act="gelu", regression_head=True),
+                                   dict(norm="layer", act="gelu", regression_head=True, alternative_heads=2),
                                    dict(norm="layer", act="relu", encoding_version=1)])
 def test_numpy_forward_matches_torch(layer):
     torch = pytest.importorskip("torch")
@@ -104,8 +105,8 @@ def test_numpy_forward_matches_torch(layer):
     np.testing.assert_allclose(l_np, l_t.numpy(), atol=1e-4)
     assert (t_np is None) == (t_t is None) == (not config.regression_head)
     if t_np is not None:
-        assert t_np.shape == (7, 18, 2)
-        np.testing.assert_allclose(t_np, t_t.numpy(), atol=1e-4)
+        assert t_np.shape == (7, 1 + config.alternative_heads, 18, 2)
+        np.testing.assert_allclose(t_np, t_t.numpy().reshape(t_np.shape), atol=1e-4)
     # small batches take a matrix-vector path per row: same numbers
     for n in (0, 1, 2):
         for small, big in zip(model.forward_all(feats[:n]), (m_np, s_np, l_np, t_np)):
@@ -207,6 +208,49 @@ def test_rank_completions_puts_the_regression_completion_first():
     one = rank_completions(pred, missing, 1)
     np.testing.assert_allclose(one.options_px[0, 0], top[0])
     np.testing.assert_allclose(one.confidence, out.confidence)
+
+
+def test_rank_completions_offers_the_alternative_heads_with_the_mixture_mass_around_them():
+    from lib_skelext.completion_model import Prediction, rank_completions
+
+    base = np.zeros((18, 2))
+    means = np.stack([base, base + 0.05, base + 3.0, base + 6.0])[None] * 10.0
+    probs = np.array([[0.4, 0.1, 0.3, 0.2]])
+    top = base[None] * 10.0
+    alts = np.stack([base + 6.0, base + 3.0])[None] * 10.0  # at the 0.2 and the 0.3 hypotheses
+    pred = Prediction(means, np.full((1, 4, 18), 0.2), probs, np.array([10.0]), np.array([True]), top, alts)
+    missing = np.zeros((1, 18), bool)
+    missing[0, 9:14] = True
+    out = rank_completions(pred, missing, 4)
+    np.testing.assert_allclose(out.options_px[0, 0], top[0])
+    np.testing.assert_allclose(out.options_px[0, 1], alts[0, 1])  # ranked by the mass near them
+    np.testing.assert_allclose(out.options_px[0, 2], alts[0, 0])
+    np.testing.assert_allclose(out.scores[0, :3], [0.5, 0.3, 0.2])
+    assert out.scores[0, 3] == 0  # every group duplicates a head: nothing else to offer
+    assert (np.diff(out.scores[0]) <= 0).all() and abs(out.scores[0].sum() - 1) < 1e-9
+
+
+def test_choice_loss_trains_only_the_closest_alternative():
+    torch = pytest.importorskip("torch")
+    from train.model import mixture_loss
+
+    target = torch.zeros(2, 18, 2)
+    mask = torch.zeros(2, 18)
+    mask[:, 10] = 1.0
+    heads = torch.zeros(2, 3, 18, 2, requires_grad=True)
+    with torch.no_grad():
+        heads[:, 0, 10, 0] = 1.0  # the first completion is 1 off for both people
+        heads[0, 1, 10, 0] = 0.1  # person 0: alternative 1 is closest
+        heads[1, 2, 10, 0] = 0.2  # person 1: alternative 2 is closest
+        heads[0, 2, 10, 0] = heads[1, 1, 10, 0] = 2.0
+    means = torch.zeros(2, 2, 18, 2)
+    loss, _, top1 = mixture_loss(means, torch.zeros(2, 2, 18), torch.zeros(2, 2), heads, target, mask,
+                                 top_weight=0.0, reg_weight=1.0, choice_weight=1.0)
+    loss.backward()
+    g = heads.grad[:, :, 10].norm(dim=-1)
+    assert float(top1) == pytest.approx(1.0, abs=1e-3)
+    assert g[0, 1] > 0 and g[0, 2] == 0 and g[1, 2] > 0 and g[1, 1] == 0
+    assert (g[:, 0] > 0).all()  # the first completion learns from everyone
 
 
 def test_rank_completions_groups_near_duplicates_and_sorts():

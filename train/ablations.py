@@ -40,6 +40,8 @@ RUNS: Dict[str, tuple] = {
                   ["--anywhere-share", "0.3"], []),
     "E_reghead_mirror": ("E with mirror pooling at inference (same weights)", None, ["--mirror", "on"]),
     "F_anywhere50": ("E with 50% anywhere frames", ["--anywhere-share", "0.5"], []),
+    "G_choice2": ("F + 2 alternative regression heads, winner takes all (best of 3)",
+                  ["--anywhere-share", "0.5", "--alternative-heads", "2"], []),
 }
 
 

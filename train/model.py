@@ -27,7 +27,7 @@ class CompletionNet(nn.Module):
             self.act = act()
         self.out = nn.Linear(h, config.out_dim)
         if config.regression_head:
-            self.reg = nn.Linear(h, N_POINTS * 2)
+            self.reg = nn.Linear(h, config.regression_dim)
         self.register_buffer("mean_pose", mean_pose.float().reshape(N_POINTS, 2).clone())
         with torch.no_grad():
             for blk in self.blocks:
@@ -44,7 +44,7 @@ class CompletionNet(nn.Module):
 
     def forward(self, feats: torch.Tensor):
         """feats (B, F) -> means (B, K, 18, 2), log_sigma (B, K, 18), logits (B, K), top (B, 18, 2) or None
-        (normalised units)."""
+        (normalised units); with alternative heads, top is (B, 1 + A, 18, 2), the first completion first."""
         if self.config.norm == "none":
             h = torch.relu(self.inp(feats))
             for blk in self.blocks:
@@ -59,19 +59,25 @@ class CompletionNet(nn.Module):
         b = o.shape[0]
         means = o[:, : k * 36].reshape(b, k, N_POINTS, 2) + self.mean_pose
         log_sigma = o[:, k * 36: k * 54].reshape(b, k, N_POINTS).clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX)
-        top = self.reg(h).reshape(b, N_POINTS, 2) + self.mean_pose if self.config.regression_head else None
+        top = None
+        if self.config.regression_head:
+            top = self.reg(h).reshape(b, -1, N_POINTS, 2) + self.mean_pose
+            top = top[:, 0] if self.config.alternative_heads == 0 else top
         return means, log_sigma, o[:, k * 54:], top
 
 
 def mixture_loss(means, log_sigma, logits, top, target, mask, top_weight: float = 0.5, reg_weight: float = 1.0,
-                 torso=None):
+                 torso=None, choice_weight: float = 1.0):
     """Mixture NLL over labelled-missing points + Euclidean error of the most likely hypothesis
     (+ reg_weight x the Euclidean error of the regression head's completion, when there is one).
 
     target (B, 18, 2) normalised; mask (B, 18) float, 1 where the point is a label
     the model did not see; torso (B,) optional torso length in normalised units: the
     regression error is then measured in torso lengths (the error users see). Every term
-    is averaged per target point. Returns (loss, nll per point, top-1 mean error) as
+    is averaged per target point. With alternative heads (top (B, 1 + A, 18, 2)) the first
+    completion keeps its own error term and choice_weight x the error of whichever of the
+    1 + A completions is closest to each person (winner takes all) trains the alternatives
+    to cover what the first one misses. Returns (loss, nll per point, top-1 mean error) as
     tensors; the top-1 error is the regression head's where there is one.
     """
     n = mask.sum().clamp_min(1.0)
@@ -86,8 +92,13 @@ def mixture_loss(means, log_sigma, logits, top, target, mask, top_weight: float 
     loss = nll + top_weight * top_err
     if top is None:
         return loss, nll.detach(), top_err.detach()
-    rerr = torch.sqrt(((top - target) ** 2).sum(-1) + 1e-9)
+    heads = top if top.dim() == 4 else top[:, None]
+    rerr = torch.sqrt(((heads - target[:, None]) ** 2).sum(-1) + 1e-9)  # (B, H, 18)
     if torso is not None:
-        rerr = rerr / torso[:, None]
-    reg_err = (rerr * mask).sum() / n
-    return loss + reg_weight * reg_err, nll.detach(), reg_err.detach()
+        rerr = rerr / torso[:, None, None]
+    per_head = (rerr * mask[:, None]).sum(-1)  # (B, H) summed error of each person's targets
+    reg_err = per_head[:, 0].sum() / n
+    loss = loss + reg_weight * reg_err
+    if heads.shape[1] > 1:
+        loss = loss + choice_weight * per_head.min(1).values.sum() / n
+    return loss, nll.detach(), reg_err.detach()

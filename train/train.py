@@ -53,6 +53,8 @@ class TrainConfig:
     act: str = "gelu"
     regression_head: bool = True
     reg_weight: float = 1.0
+    alternative_heads: int = 2
+    choice_weight: float = 1.0
     torso_units: bool = True
     mirror: bool = False
 
@@ -127,7 +129,8 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
 
     config = ModelConfig(hidden=cfg.hidden, blocks=cfg.blocks, hypotheses=cfg.hypotheses,
                          encoding_version=cfg.encoding_version, norm=cfg.norm, act=cfg.act,
-                         regression_head=cfg.regression_head, mirror=cfg.mirror)
+                         regression_head=cfg.regression_head, mirror=cfg.mirror,
+                         alternative_heads=cfg.alternative_heads)
     net = CompletionNet(config, torch.from_numpy(mean_pose))
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
@@ -160,7 +163,7 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         loss, nll, err = mixture_loss(*net(feats), target, mask, cfg.top_weight, cfg.reg_weight,
-                                      torso if cfg.torso_units else None)
+                                      torso if cfg.torso_units else None, cfg.choice_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
