@@ -294,10 +294,13 @@ def _part_out(points: Optional[np.ndarray], key: str, person: Person, scale: np.
             return raw
     if points is None:
         return None
+    unchanged = np.zeros(len(points), bool)  # points exactly as read: written back as they were
+    if origin is not None and px is not None:
+        k = min(len(px), len(points))
+        unchanged[:k] = (points[:k] == px[:k]).all(1)
     out: List[float] = []
     for i, point in enumerate(points):
-        if origin is not None and px is not None and i < len(px) and np.array_equal(point, px[i]) \
-                and not (completed is not None and completed[i]):
+        if unchanged[i] and not (completed is not None and completed[i]):
             out.extend(raw[3 * i:3 * i + 3])
         elif completed is not None and completed[i]:
             out.extend([float(point[0] / scale[0]), float(point[1] / scale[1]), 1.0])

@@ -159,21 +159,25 @@ def test_a_moving_body_gets_the_models_completion_without_lag(mean_pose):
     assert second_difference(seq).mean() <= 0.3 * second_difference(per_frame).mean()
 
 
-def test_body_motion_ignores_detector_noise():
-    """BodyMotion: white noise reads as (almost) still whatever its size (the plain RMS step would read
-    2 x noise); a steady drift reads as its speed."""
-    from lib_skelext.sequence.filters import BodyMotion
+def test_body_speed_ignores_detector_noise():
+    """body_speed: white noise reads as (almost) still whatever its size (the plain RMS step would read
+    2 x noise); a steady drift reads as its speed; steps without shared points keep the estimate."""
+    from lib_skelext.sequence.filters import body_speed
 
     rng = np.random.default_rng(0)
+    seen = np.ones((400, 10), bool)
+    drift = np.zeros((400, 10, 2))
+    drift[..., 0] = 0.03 * np.arange(400)[:, None]
     for noise in (0.01, 0.02, 0.05):
-        still, moving = BodyMotion(0.1), BodyMotion(0.1)
-        seen = np.ones(10, bool)
-        for t in range(400):
-            base = rng.normal(0, noise, (10, 2))
-            s_still = still.step(base, seen)
-            s_moving = moving.step(base + [0.03 * t, 0.0], seen)
+        base = rng.normal(0, noise, (400, 10, 2))
+        s_still = body_speed(base, seen, 0.1)[-1]
+        s_moving = body_speed(base + drift, seen, 0.1)
         assert s_still < 0.5 * noise, (noise, s_still)
-        assert abs(s_moving - 0.03) < 0.35 * noise + 0.002, (noise, s_moving)
+        assert abs(s_moving[-1] - 0.03) < 0.35 * noise + 0.002, (noise, s_moving[-1])
+    gaps = seen.copy()
+    gaps[200:210] = False
+    held = body_speed(drift, gaps, 0.1)
+    assert held[:2].tolist() == [0.0, 0.0] and held[205] == pytest.approx(held[199]) and held[205] > 0.02
 
 
 def test_triangular_mean_causal_uses_only_the_past():

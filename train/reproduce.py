@@ -29,6 +29,13 @@ logger = logging.getLogger(__name__)
 CARD_PATH = os.path.join(REPO_ROOT, "models", "MODEL_CARD.md")
 
 
+def _alternatives_text(c) -> str:
+    if not c.alternative_heads:
+        return ""
+    return (f" and {c.alternative_heads} more (the same linear layer, {18 * 2 * (1 + c.alternative_heads)} outputs): "
+            "alternative completions trained winner-takes-all")
+
+
 def write_model_card(results: Dict, summary: Dict, cfg: TrainConfig, model_path: str = DEFAULT_MODEL_PATH,
                      path: str = CARD_PATH) -> None:
     model = load_model(model_path)
@@ -45,15 +52,22 @@ def write_model_card(results: Dict, summary: Dict, cfg: TrainConfig, model_path:
          f"- Architecture: residual MLP, hidden {c.hidden}, {c.blocks} pre-LayerNorm residual blocks (2 linear layers "
          f"each, {c.act.upper()}), a final LayerNorm, then two heads: a mixture density head with K = {c.hypotheses} "
          "hypotheses (18 points x 2 means, 18 isotropic log sigmas, 1 mixture logit each) and a regression head "
-         "(18 points) for the first completion. "
+         f"(18 points) for the first completion{_alternatives_text(c)}. "
          f"{results['model_parameters']:,} parameters, float32 safetensors, {results['model_bytes'] / 1e6:.2f} MB.",
          "- Loss: mixture negative log-likelihood over the labelled points the model did not see, plus the "
          f"Euclidean error of the most likely hypothesis (weight {cfg.top_weight}), plus the Euclidean error of the "
-         f"regression head in torso lengths (weight {cfg.reg_weight}). Points a source does not label are never "
-         "penalised (per-point label masks).",
-         "- Output: the first completion is the regression head's; the mixture's hypotheses, grouped (near-duplicates "
-         "averaged, weighted by probability), give the ranked alternatives (`Person.alternatives`) and the scores; "
-         "the first completion takes the place of the most likely group and the score of every group near it. "
+         f"regression head in torso lengths (weight {cfg.reg_weight})"
+         + (f", plus (weight {cfg.choice_weight}) the error of whichever of the {1 + c.alternative_heads} regression "
+            "completions is closest to each person (winner takes all: the alternatives learn what the first "
+            "completion misses)" if c.alternative_heads else "")
+         + ". Points a source does not label are never penalised (per-point label masks).",
+         ("- Output: the first completion is the regression head's; the alternative heads' completions, then the "
+          "mixture's groups of hypotheses that differ from all of them, are the ranked alternatives "
+          "(`Person.alternatives`); each one's score is the mixture probability of the hypotheses nearest to it. "
+          if c.alternative_heads else
+          "- Output: the first completion is the regression head's; the mixture's hypotheses, grouped (near-duplicates "
+          "averaged, weighted by probability), give the ranked alternatives (`Person.alternatives`) and the scores; "
+          "the first completion takes the place of the most likely group and the score of every group near it. ")
          + ("Each person is pooled with its mirror image (one forward pass)." if c.mirror else
             "No mirror pooling (it did not pay for its halved throughput; see train/README.md)."),
          "- Confidence: the mixture's probability mass within 0.5 torso of the returned point, mapped through an "
@@ -118,8 +132,20 @@ def main(argv: List[str] | None = None) -> int:
     ap.add_argument("--model", default=DEFAULT_MODEL_PATH)
     ap.add_argument("--baseline-steps", type=int, default=BASELINE_STEPS)
     ap.add_argument("--retrain-baseline", action="store_true")
+    ap.add_argument("--card-only", action="store_true",
+                    help="only rewrite models/MODEL_CARD.md from train/report/metrics.json and the checkpoint")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.card_only:
+        import torch
+
+        from .train import CKPT_PATH
+
+        ckpt = torch.load(CKPT_PATH, map_location="cpu", weights_only=False)
+        with open(os.path.join(REPORT_DIR, "metrics.json")) as f:
+            results = json.load(f)
+        write_model_card(results, ckpt["summary"], TrainConfig(**ckpt["train_config"]), args.model)
+        return 0
     t0 = time.time()
     prepare(args.data)
     cfg = TrainConfig(steps=args.steps)

@@ -142,32 +142,41 @@ class VelocityFilter:
         return out
 
 
-class BodyMotion:
-    """How fast the visible points move by themselves, with detector noise cancelled.
+def body_speed(xy: np.ndarray, seen: np.ndarray, weight: float) -> np.ndarray:
+    """How fast the visible points move by themselves, with detector noise cancelled: xy (T, P, 2),
+    seen (T, P) bool -> speed (T,) in xy units per step (0 until three steps share a point).
 
-    White noise moves a point as far (in mean square) in one frame as in two, steady motion
-    twice as far, so (E|x_t - x_t-2|^2 - E|x_t - x_t-1|^2) / 3 estimates the squared speed
-    free of the noise level (which differs from detector to detector). Both expectations
-    are exponential averages (weight ``ema``) over points seen in all three frames.
+    White noise moves a point as far (in mean square) in one step as in two, steady motion twice
+    as far, so (E|x_t - x_t-2|^2 - E|x_t - x_t-1|^2) / 3 estimates the squared speed free of the
+    noise level (which differs from detector to detector). Both expectations are exponential
+    averages (``weight``) over the points seen in all three steps.
     """
+    t_len = len(xy)
+    speed = np.zeros(t_len)
+    if t_len < 3:
+        return speed
+    both = seen[2:] & seen[1:-1] & seen[:-2]  # (T-2, P)
+    n = both.sum(1)
+    with np.errstate(invalid="ignore"):
+        one = np.where(both, ((xy[2:] - xy[1:-1]) ** 2).sum(-1), 0.0).sum(1)
+        two = np.where(both, ((xy[2:] - xy[:-2]) ** 2).sum(-1), 0.0).sum(1)
+    m1 = m2 = None
+    for k in np.nonzero(n)[0]:  # a scalar recursion over the steps with shared points
+        a, b = one[k] / n[k], two[k] / n[k]
+        m1 = a if m1 is None else m1 + weight * (a - m1)
+        m2 = b if m2 is None else m2 + weight * (b - m2)
+        speed[k + 2] = np.sqrt(max(m2 - m1, 0.0) / 3.0)
+    if n.any():  # steps without shared points keep the last estimate
+        first = int(np.nonzero(n)[0][0])
+        speed[first + 2:] = _hold(speed[first + 2:], n[first:] > 0)
+    return speed
 
-    def __init__(self, ema: float) -> None:
-        self.ema = ema
-        self._prev: List[Tuple[np.ndarray, np.ndarray]] = []  # (xy (18, 2), seen (18,)) of the last two steps
-        self._one = self._two = None
 
-    def step(self, xy: np.ndarray, seen: np.ndarray) -> float:
-        """xy (P, 2), seen (P,) bool this step -> speed (units per step) so far."""
-        if len(self._prev) == 2:
-            (x2, v2), (x1, v1) = self._prev
-            both = seen & v1 & v2
-            if both.any():
-                one = float(((xy[both] - x1[both]) ** 2).sum()) / both.sum()
-                two = float(((xy[both] - x2[both]) ** 2).sum()) / both.sum()
-                self._one = one if self._one is None else self._one + self.ema * (one - self._one)
-                self._two = two if self._two is None else self._two + self.ema * (two - self._two)
-        self._prev = (self._prev + [(xy, seen)])[-2:]
-        return 0.0 if self._one is None else float(np.sqrt(max(self._two - self._one, 0.0) / 3.0))
+def _hold(values: np.ndarray, fresh: np.ndarray) -> np.ndarray:
+    """values where fresh, else the last fresh value before."""
+    idx = np.where(fresh, np.arange(len(values)), 0)
+    np.maximum.accumulate(idx, out=idx)
+    return values[idx]
 
 
 def ema(x: np.ndarray, weight: float) -> np.ndarray:

@@ -27,7 +27,7 @@ not the pose. In body units (about one torso length):
    make per-frame completion right. So the completed points are blended towards a short
    triangular-weighted average of the chosen completions in pixels (``follow_window``
    frames), with weight min(1, speed / follow_speed), speed the visible points' own motion in
-   body units (``filters.BodyMotion``, which cancels detector noise). Validation people:
+   body units (``filters.body_speed``, which cancels detector noise). Validation people:
    moving-pose error 0.324 -> 0.298 (per-frame 0.301), jitter 0.0197 -> 0.0152; still poses
    under a panning camera 0.260 -> 0.271 (per-frame 0.436).
 """
@@ -38,7 +38,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from .filters import BodyMotion, RandomWalkFilter, VelocityFilter, ema, triangular_mean
+from .filters import RandomWalkFilter, body_speed, VelocityFilter, ema, triangular_mean
 
 N = 18
 
@@ -68,7 +68,7 @@ class TemporalParams:
     #: the last ``follow_window`` frames (offline: ``follow_window_offline`` frames centred on each), with
     #: triangular weights; weight of that average against the body-unit filter: min(1, speed / follow_speed),
     #: speed the visible points' own motion in body units per frame (detector noise cancelled, see
-    #: ``_motion``), averaged with weight ``motion_ema2``. 0 frames: off.
+    #: ``filters.body_speed``), averaged with weight ``motion_ema2``. 0 frames: off.
     follow_window: int = 7
     follow_window_offline: int = 9
     follow_speed: float = 0.03
@@ -165,8 +165,6 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
     prev_meas, prev_vis, last_choice = None, None, None
     noise2 = 4.0 * p.r_visible * p.motion_ema / (2.0 - p.motion_ema)  # E|vel|^2 of a still point
     qs = np.zeros(t_len)
-    motion = BodyMotion(p.motion_ema2)
-    speed = np.zeros(t_len)  # the visible points' own motion, body units per frame
     for t in range(t_len):
         dt = 1.0 if last_f is None else float(frame_index[t] - last_f)
         if not ok[t]:
@@ -204,7 +202,6 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
                 vel[both] += p.motion_ema * ((meas[t, both] - prev_meas[both]) / dt - vel[both])
                 speed2 = float((vel[both] ** 2).sum() / both.sum()) - noise2  # minus what jitter alone gives
                 qs[t] = p.q_pose + p.motion_gain ** 2 * max(speed2, 0.0)
-        speed[t] = motion.step(meas[t], visible[t])
         prev_meas, prev_vis = meas[t], visible[t]
         z = np.where(visible[t][:, None], meas[t], cands[t, j])
         r = np.where(visible[t][:, None], r_vis, p.r_model)
@@ -215,6 +212,8 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
     if not steps:
         return TrackOutput(out, chosen)
     ts = np.array([s[0] for s in steps])
+    speed = np.zeros(t_len)  # the visible points' own motion, body units per frame
+    speed[ts] = body_speed(meas[ts], visible[ts], p.motion_ema2)
     if offline:
         chosen = _viterbi(cands, emit, miss, ok, p)
         pose2 = RandomWalkFilter(2 * N, p.q_pose)
