@@ -180,6 +180,25 @@ def test_body_speed_ignores_detector_noise():
     assert held[:2].tolist() == [0.0, 0.0] and held[205] == pytest.approx(held[199]) and held[205] > 0.02
 
 
+def test_glide_limit_is_relative_to_the_visible_body():
+    """A completed point that jumps 100 px glides at 0.15 units (here 10 px) per frame on top of the visible
+    body's own motion (5 px/frame to the right), which passes through unlimited."""
+    from lib_skelext.sequence.temporal import _glide_limit
+
+    s = 8
+    xy = np.zeros((s, 18, 2))
+    xy[:, :, 0] = 5.0 * np.arange(s)[:, None]
+    visible = np.zeros((s, 18), bool)
+    visible[:, :8] = True
+    out = xy.copy()
+    out[3:, 10, 1] += 100.0  # the completed ankle flips mode at step 3
+    limited = _glide_limit(out, xy, visible, np.arange(s), np.full(s, 10.0 / 0.15), 0.15)
+    steps = np.diff(limited[:, 10], axis=0)
+    np.testing.assert_allclose(steps[:, 0], 5.0)  # the body's motion
+    assert np.abs(steps[:, 1]).max() <= 10.0 + 1e-9 and limited[-1, 10, 1] == pytest.approx(50.0)
+    np.testing.assert_array_equal(limited[:, :8], out[:, :8])  # visible points untouched
+
+
 def test_triangular_mean_causal_uses_only_the_past():
     from lib_skelext.sequence.filters import triangular_mean
 

@@ -57,8 +57,9 @@ class TemporalParams:
     #: less what detector noise of variance r_visible alone would give
     motion_gain: float = 8.0
     motion_ema: float = 0.1
-    #: completed points move at most this many torso lengths per frame relative to the body (a change of
-    #: mode is a quick glide over a few frames, never a jump; the body's own motion comes on top)
+    #: completed points move at most this many body units (about a torso) per frame relative to the visible
+    #: body, in pixels as drawn (a change of mode is a quick glide over a few frames, never a jump; the
+    #: body's own motion comes on top)
     max_step: float = 0.15
     switch_cost: float = 1.5
     switch_scale: float = 0.3
@@ -240,8 +241,8 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
         plain = (triangular_mean(picked, frame_index[ts], window, centred=offline) - offset) / scale[:, None, None]
         w = np.where(miss[ts], follow[:, None], 0.0)[..., None]
         poses = np.where(np.isfinite(plain), (1.0 - w) * poses + w * plain, poses)
-    poses = _slew_limit(poses, miss[ts], frame_index[ts], p.max_step)
-    out[ts] = poses * scale[:, None, None] + offset
+    out[ts] = _glide_limit(poses * scale[:, None, None] + offset, xy[ts], visible[ts], frame_index[ts], scale,
+                           p.max_step)
     return TrackOutput(out, chosen)
 
 
@@ -252,30 +253,34 @@ def _restart(pose: RandomWalkFilter, p: TemporalParams) -> RandomWalkFilter:
     return fresh
 
 
-def _slew_limit(poses: np.ndarray, miss: np.ndarray, frame_index: np.ndarray, max_step: float) -> np.ndarray:
-    """poses (S, 18, 2) body units: a missing point moves at most max_step torso lengths (the pose's own
-    neck to mid-hip) per frame from its previous output (causal: uses only earlier outputs)."""
-    out = poses.copy()
+def _glide_limit(out: np.ndarray, xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
+                 unit_px: np.ndarray, max_step: float) -> np.ndarray:
+    """out (S, 18, 2) px: a point missing in two consecutive steps moves at most ``max_step`` body units
+    (``unit_px`` (S,) px each, about a torso) per frame relative to the visible body, whose motion is the
+    mean step of the points visible in both (xy (S, 18, 2) px as detected, visible (S, 18)). Causal:
+    each step is limited against the previous output."""
+    out = out.copy()
     if len(out) < 2:
         return out
     gaps = np.diff(frame_index).astype(float)
+    both = visible[1:] & visible[:-1]
+    with np.errstate(invalid="ignore"):
+        body = np.where(both[..., None], xy[1:] - xy[:-1], 0.0).sum(1) / np.maximum(both.sum(1), 1)[:, None]
+    limit = max_step * unit_px[1:] * gaps  # (S - 1,)
+    missing = ~visible[1:] & ~visible[:-1]
 
-    def limits(prev: np.ndarray, gap: np.ndarray) -> np.ndarray:  # prev (..., 18, 2) -> (...,)
-        torso = np.sqrt(((prev[..., 1, :] - (prev[..., 8, :] + prev[..., 11, :]) / 2) ** 2).sum(-1))
-        return max_step * np.where(np.isfinite(torso) & (torso > 0), torso, 1.0) * gap
+    def excess(k: int, prev: np.ndarray) -> tuple:  # step k - 1 -> k
+        rel = out[k] - prev - body[k - 1]
+        norm = np.sqrt((rel ** 2).sum(-1))
+        return rel, norm, missing[k - 1] & np.isfinite(norm) & (norm > limit[k - 1])
 
     with np.errstate(invalid="ignore"):
-        norm = np.sqrt(((out[1:] - out[:-1]) ** 2).sum(-1))  # (S-1, 18)
-        over = miss[1:] & (norm > limits(out[:-1], gaps)[:, None])
+        rel_all = out[1:] - out[:-1] - body[:, None]
+        over = missing & (np.sqrt((rel_all ** 2).sum(-1)) > limit[:, None])
     if not over.any():  # the usual case: nothing to limit
         return out
     for k in range(1 + int(np.argmax(over.any(1))), len(out)):
-        m = miss[k] & np.isfinite(out[k - 1, :, 0])
-        step = out[k, m] - out[k - 1, m]
-        limit = limits(out[k - 1], gaps[k - 1])
-        norm = np.sqrt((step ** 2).sum(-1))
-        big = norm > limit
+        rel, norm, big = excess(k, out[k - 1])
         if big.any():
-            step[big] *= (limit / norm[big])[:, None]
-            out[k, m] = out[k - 1, m] + step
+            out[k, big] = out[k - 1, big] + body[k - 1] + rel[big] * (limit[k - 1] / norm[big])[:, None]
     return out
