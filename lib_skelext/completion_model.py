@@ -385,7 +385,7 @@ def rank_completions(pred: Prediction, missing: np.ndarray, max_options: int,
     gp = (pred.probs[..., None] * onehot).sum(1)  # (N, groups)
     gm = np.einsum("nkg,nkpc->ngpc", pred.probs[..., None] * onehot, pred.means_px) / np.maximum(gp, 1e-300)[..., None, None]
     if pred.alt_px is not None:
-        gp, gm = _put_heads_first(pred, gm, gp, w, distinct)
+        gp, gm = _put_heads_first(pred, gm, gp, assign, mn, w, distinct)
         order = np.concatenate([np.zeros((n, 1), int), 1 + np.argsort(-gp[:, 1:], axis=1, kind="stable")], 1)
         order = order[:, :max_options]
     elif pred.top_px is not None:
@@ -403,36 +403,42 @@ def rank_completions(pred: Prediction, missing: np.ndarray, max_options: int,
     return Completion(options, scores, conf)
 
 
-def _put_heads_first(pred: Prediction, gm: np.ndarray, gp: np.ndarray, w: np.ndarray,
-                     distinct: float) -> Tuple[np.ndarray, np.ndarray]:
+def _put_heads_first(pred: Prediction, gm: np.ndarray, gp: np.ndarray, assign: np.ndarray, mn: np.ndarray,
+                     w: np.ndarray, distinct: float) -> Tuple[np.ndarray, np.ndarray]:
     """The regression completions (first, then the alternative heads') before the K groups: returns
     scores (N, H + K), means (N, H + K, 18, 2).
 
-    Groups within ``distinct`` / 3 of a head's completion are near-duplicates and dropped. Each
-    mixture hypothesis then gives its probability to the nearest remaining completion (mean distance
-    over the completed points), so a score is the mixture's mass around that completion; the first
-    completion's score is raised to the largest (it is offered first), and scores are renormalised
-    to sum to 1.
+    Each mixture hypothesis gives its probability to the nearest offered completion: a head (also on
+    a tie), or its own group (``assign`` (N, K), the group of each hypothesis; ``mn`` the hypotheses' means in
+    normalised units), by mean distance over the completed points. A group left without mass
+    duplicates a head and is dropped (score 0). The first completion's score is raised to the
+    largest (it is offered first); scores are renormalised to sum to 1, and every head keeps at
+    least a small score (it is always offered).
     """
-    n = len(gp)
-    heads = np.concatenate([pred.top_px[:, None], pred.alt_px], 1).astype(gm.dtype)  # (N, H, 18, 2)
-    wn = (w / np.maximum(w.sum(1), 1.0)[:, None])
-    scale = pred.scale[:, None, None]
-
-    def dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # (N, A, 18, 2), (N, B, 18, 2) -> (N, A, B)
-        return (np.sqrt(((a[:, :, None] - b[:, None]) ** 2).sum(-1)) * wn[:, None, None]).sum(-1) / scale
-
-    dup = (dist(gm, heads) <= distinct / 3.0).any(2) | (gp <= 0)  # (N, K)
-    cands = np.concatenate([heads, gm], 1)
-    usable = np.concatenate([np.ones((n, heads.shape[1]), bool), ~dup], 1)
-    d = np.where(usable[:, None], dist(pred.means_px, cands), np.inf)  # (N, K hyp, H + K)
-    nearest = d.argmin(2)
-    score = (pred.probs[..., None] * (nearest[..., None] == np.arange(cands.shape[1]))).sum(1)
-    score = np.where(usable, score, 0.0)
-    score[:, :heads.shape[1]] = np.maximum(score[:, :heads.shape[1]], 1e-3)  # the heads are always offered
+    n, k = pred.probs.shape
+    rows = np.arange(n)[:, None]
+    heads = np.concatenate([pred.top_px[:, None], pred.alt_px], 1).astype(gm.dtype)  # (N, H, 18, 2) px
+    n_heads = heads.shape[1]
+    wn = w / np.maximum(w.sum(1), 1.0)[:, None]
+    scale = pred.scale[:, None, None, None]
+    to_heads = _mean_distance(mn, heads / scale, wn)  # (N, K, H)
+    own = (np.sqrt(((mn - gm[rows, assign] / scale) ** 2).sum(-1)) * wn[:, None]).sum(-1)  # to its own group
+    nearest_head = to_heads.argmin(2)
+    by_head = to_heads.min(2) <= own  # (N, K); a head as near as the group takes the hypothesis
+    head_score = (pred.probs[..., None] * (by_head[..., None] & (nearest_head[..., None] == np.arange(n_heads)))).sum(1)
+    group_score = (pred.probs[..., None] * (~by_head[..., None] & (assign[..., None] == np.arange(gp.shape[1])))).sum(1)
+    # a group within distinct / 3 of a head duplicates it: its mass goes to the nearest head
+    live = group_score > 0
+    if live.any():
+        g_to_heads = _mean_distance(gm / scale, heads / scale, wn)  # (N, G, H)
+        dup = live & (g_to_heads.min(2) <= distinct / 3.0)
+        head_score += (group_score[..., None] * (dup[..., None] & (g_to_heads.argmin(2)[..., None]
+                                                                    == np.arange(n_heads)))).sum(1)
+        group_score = np.where(dup, 0.0, group_score)
+    score = np.concatenate([np.maximum(head_score, 1e-3), group_score], 1)
     score[:, 0] = np.maximum(score[:, 0], score[:, 1:].max(1))
-    score /= np.maximum(score.sum(1, keepdims=True), 1e-300)
-    return score, cands
+    score /= score.sum(1, keepdims=True)
+    return score, np.concatenate([heads, gm], 1)
 
 
 def _put_regression_first(pred: Prediction, gm: np.ndarray, gp: np.ndarray, w: np.ndarray,
@@ -466,18 +472,26 @@ def _put_regression_first(pred: Prediction, gm: np.ndarray, gp: np.ndarray, w: n
 
 
 def _mean_pairwise_distance(means: np.ndarray, weights: np.ndarray, chunk: int = 64) -> np.ndarray:
-    """(N, K, K) weighted mean point distance between every two hypotheses.
+    """(N, K, K) weighted mean point distance between every two hypotheses (``_mean_distance``)."""
+    return _mean_distance(means, means, weights, chunk)
 
-    means (N, K, 18, 2); weights (N, 18) summing to 1 over the points that count.
-    Points as complex numbers (one subtraction and one abs per pair), in chunks
-    of people small enough to stay in cache.
+
+def _mean_distance(a: np.ndarray, b: np.ndarray, weights: np.ndarray, chunk: int = 64) -> np.ndarray:
+    """(N, A, B) weighted mean point distance between every completion of a (N, A, 18, 2) and of b
+    (N, B, 18, 2); weights (N, 18) summing to 1 over the points that count.
+
+    Points as single-precision complex numbers (one subtraction and one abs per pair; distances of
+    about one unit to ~1e-6, far finer than any threshold they meet), in chunks of people small
+    enough to stay in cache.
     """
-    n, k = means.shape[:2]
-    z = means[..., 0] + 1j * means[..., 1]  # (N, K, 18)
-    out = np.empty((n, k, k))
+    n = a.shape[0]
+    za = (a[..., 0] + 1j * a[..., 1]).astype(np.complex64)  # (N, A, 18)
+    zb = za if b is a else (b[..., 0] + 1j * b[..., 1]).astype(np.complex64)
+    w32 = weights.astype(np.float32)
+    out = np.empty((n, a.shape[1], b.shape[1]))
     for s in range(0, n, chunk):
-        a = z[s:s + chunk]
-        out[s:s + chunk] = np.einsum("ckjp,cp->ckj", np.abs(a[:, :, None] - a[:, None]), weights[s:s + chunk])
+        out[s:s + chunk] = np.einsum("cabp,cp->cab", np.abs(za[s:s + chunk, :, None] - zb[s:s + chunk, None]),
+                                     w32[s:s + chunk])
     return out
 
 
