@@ -137,11 +137,9 @@ def main(argv: List[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.card_only:
-        import torch
+        from .export import checkpoint_weights
 
-        from .train import CKPT_PATH
-
-        ckpt = torch.load(CKPT_PATH, map_location="cpu", weights_only=False)
+        _, _, ckpt = checkpoint_weights()
         with open(os.path.join(REPORT_DIR, "metrics.json")) as f:
             results = json.load(f)
         write_model_card(results, ckpt["summary"], TrainConfig(**ckpt["train_config"]), args.model)
