@@ -422,15 +422,18 @@ def _put_heads_first(pred: Prediction, gm: np.ndarray, gp: np.ndarray, assign: n
     wn = w / np.maximum(w.sum(1), 1.0)[:, None]
     scale = pred.scale[:, None, None, None]
     to_heads = _mean_distance(mn, heads / scale, wn)  # (N, K, H)
-    own = (np.sqrt(((mn - gm[rows, assign] / scale) ** 2).sum(-1)) * wn[:, None]).sum(-1)  # to its own group
+    mine = gm[rows, assign] / scale  # (N, K, 18, 2) each hypothesis's own group's completion
+    own = np.einsum("nkp,np->nk", np.abs((mn[..., 0] - mine[..., 0]) + 1j * (mn[..., 1] - mine[..., 1])), wn)
     nearest_head = to_heads.argmin(2)
     by_head = to_heads.min(2) <= own  # (N, K); a head as near as the group takes the hypothesis
     head_score = (pred.probs[..., None] * (by_head[..., None] & (nearest_head[..., None] == np.arange(n_heads)))).sum(1)
     group_score = (pred.probs[..., None] * (~by_head[..., None] & (assign[..., None] == np.arange(gp.shape[1])))).sum(1)
-    # a group within distinct / 3 of a head duplicates it: its mass goes to the nearest head
+    # a group whose hypotheses lie on average within distinct / 3 of a head duplicates it (by convexity its
+    # mean lies at least as near): its mass goes to that head
     live = group_score > 0
     if live.any():
-        g_to_heads = _mean_distance(gm / scale, heads / scale, wn)  # (N, G, H)
+        member = pred.probs[..., None] * (assign[..., None] == np.arange(gp.shape[1]))  # (N, K, G)
+        g_to_heads = np.einsum("nkg,nkh->ngh", member, to_heads) / np.maximum(member.sum(1), 1e-300)[..., None]
         dup = live & (g_to_heads.min(2) <= distinct / 3.0)
         head_score += (group_score[..., None] * (dup[..., None] & (g_to_heads.argmin(2)[..., None]
                                                                     == np.arange(n_heads)))).sum(1)
@@ -472,8 +475,18 @@ def _put_regression_first(pred: Prediction, gm: np.ndarray, gp: np.ndarray, w: n
 
 
 def _mean_pairwise_distance(means: np.ndarray, weights: np.ndarray, chunk: int = 64) -> np.ndarray:
-    """(N, K, K) weighted mean point distance between every two hypotheses (``_mean_distance``)."""
-    return _mean_distance(means, means, weights, chunk)
+    """(N, K, K) weighted mean point distance between every two hypotheses (as ``_mean_distance``; each
+    pair computed once)."""
+    n, k = means.shape[:2]
+    first, second = np.triu_indices(k, 1)
+    z = (means[..., 0] + 1j * means[..., 1]).astype(np.complex64)  # (N, K, 18)
+    w32 = weights.astype(np.float32)
+    out = np.zeros((n, k, k))
+    for s in range(0, n, chunk):
+        d = np.einsum("cqp,cp->cq", np.abs(z[s:s + chunk, first] - z[s:s + chunk, second]), w32[s:s + chunk])
+        out[s:s + chunk, first, second] = d
+        out[s:s + chunk, second, first] = d
+    return out
 
 
 def _mean_distance(a: np.ndarray, b: np.ndarray, weights: np.ndarray, chunk: int = 64) -> np.ndarray:

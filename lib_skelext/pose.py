@@ -118,7 +118,8 @@ class Person:
                       hand_left=arr(self.hand_left), hand_right=arr(self.hand_right),
                       completion_confidence=arr(self.completion_confidence),
                       alternatives=[a.copy() for a in self.alternatives],
-                      alternative_scores=list(self.alternative_scores), extra=copy.deepcopy(self.extra),
+                      alternative_scores=list(self.alternative_scores),
+                      extra=copy.deepcopy(self.extra) if self.extra else {},
                       origin=self.origin)
 
 
