@@ -114,13 +114,14 @@ class Person:
         def arr(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
             return None if a is None else a.copy()
 
-        return Person(body=self.body.copy(), source=arr(self.source), face=arr(self.face),
-                      hand_left=arr(self.hand_left), hand_right=arr(self.hand_right),
-                      completion_confidence=arr(self.completion_confidence),
-                      alternatives=[a.copy() for a in self.alternatives],
-                      alternative_scores=list(self.alternative_scores),
-                      extra=copy.deepcopy(self.extra) if self.extra else {},
-                      origin=self.origin)
+        new = object.__new__(Person)  # the fields are valid already: no second check and copy in __post_init__
+        new.__dict__.update(body=self.body.copy(), source=arr(self.source), face=arr(self.face),
+                            hand_left=arr(self.hand_left), hand_right=arr(self.hand_right),
+                            completion_confidence=arr(self.completion_confidence),
+                            alternatives=[a.copy() for a in self.alternatives],
+                            alternative_scores=list(self.alternative_scores),
+                            extra=copy.deepcopy(self.extra) if self.extra else {}, origin=self.origin)
+        return new
 
 
 @dataclass
