@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 
 def main() -> int:
@@ -23,37 +22,21 @@ def main() -> int:
         os.environ[var] = str(args.threads)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-    import numpy as np
-
     from lib_skelext.complete import complete_frame, complete_person
     from lib_skelext.completion_model import load_model
-    from lib_skelext.pose import Person, PoseFrame
+    from train.speed import CANVAS, median_time, speed_inputs
 
     model = load_model(args.model)
-    rng = np.random.default_rng(0)
+    xy, vis, rect, frame = speed_inputs(model, args.batch)
     n = args.batch
-    xy = model.mean_pose[None] * 100 + 300 + rng.normal(0, 5, (n, 18, 2))
-    vis = rng.random((n, 18)) < 0.6
-    vis[:, :2] = True
-    rect = np.tile([0.0, 0.0, 600.0, 600.0], (n, 1))
-
-    def timed(fn, repeats):
-        fn()
-        ts = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - t)
-        return float(np.median(ts))
+    timed = median_time
 
     t_model = timed(lambda: model.predict(xy, vis, rect), args.repeats)
     t_mirror = timed(lambda: model.predict(xy, vis, rect, mirror=not model.config.mirror), args.repeats)
-    people = [Person(body=np.concatenate([xy[i], vis[i, :, None].astype(float)], 1)) for i in range(n)]
-    frame = PoseFrame(people=people, canvas_width=600, canvas_height=600)
     t_frame = timed(lambda: complete_frame(frame, model=model), max(2, args.repeats // 3))
-    one = people[0]
-    t_one = timed(lambda: complete_person(one, 600, 600, model=model), 300)
-    t_one_k = timed(lambda: complete_person(one, 600, 600, alternatives=4, model=model), 300)
+    one = frame.people[0]
+    t_one = timed(lambda: complete_person(one, CANVAS, CANVAS, model=model), 300)
+    t_one_k = timed(lambda: complete_person(one, CANVAS, CANVAS, alternatives=4, model=model), 300)
     size = os.path.getsize(model.path) / 1e6
     print(f"model: {model.path} ({size:.2f} MB, {model.config.hypotheses} hypotheses, hidden {model.config.hidden})")
     print(f"threads: {args.threads}; batch {n}")

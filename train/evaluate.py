@@ -16,7 +16,6 @@ import argparse
 import json
 import logging
 import os
-import time
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -29,6 +28,7 @@ from .baselines import mean_pose_shift_scale, mean_pose_similarity, nearest_neig
 from .prepare import PEOPLE_PATH, SOURCES, load_people
 from .regression_baseline import BASELINE_PATH, regression_method
 from .simulate_crops import SCENARIOS, Sample, scenario_sample
+from .speed import measure_speed
 
 logger = logging.getLogger(__name__)
 REPORT_DIR = os.path.join(REPO_ROOT, "train", "report")
@@ -233,38 +233,6 @@ def calibration_table(conf: np.ndarray, hit: np.ndarray) -> List[Dict[str, float
             rows.append({"lo": float(lo), "hi": float(min(hi, 1.0)), "n": int(m.sum()),
                          "mean_conf": float(conf[m].mean()), "hit_rate": float(hit[m].mean())})
     return rows
-
-
-def measure_speed(model: CompletionModel) -> Dict[str, float]:
-    """people/s for a batch of 4096 through ``complete_frame`` (Person objects in and out) and through
-    ``model.predict``, and ms for one person through ``complete_person`` (medians of runs)."""
-    from lib_skelext.complete import complete_frame, complete_person
-    from lib_skelext.pose import Person, PoseFrame
-
-    rng = np.random.default_rng(0)
-    n = 4096
-    xy = model.mean_pose[None] * 100 + 300 + rng.normal(0, 5, (n, 18, 2))
-    vis = rng.random((n, 18)) < 0.6
-    vis[:, :2] = True
-    rect = np.tile([0.0, 0.0, 600.0, 600.0], (n, 1))
-
-    def median_time(fn, repeats):
-        fn()
-        ts = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - t)
-        return float(np.median(ts))
-
-    t_predict = median_time(lambda: model.predict(xy, vis, rect), 5)
-    people = [Person(body=np.concatenate([xy[i], vis[i, :, None].astype(float)], 1)) for i in range(n)]
-    frame = PoseFrame(people=people, canvas_width=600, canvas_height=600)
-    t_frame = median_time(lambda: complete_frame(frame, model=model), 5)
-    person = people[0]
-    t_one = median_time(lambda: complete_person(person, 600, 600, model=model), 200)
-    return {"batched_people_per_s": n / t_frame, "predict_people_per_s": n / t_predict,
-            "single_person_ms": 1000 * t_one}
 
 
 def make_plots(results: Dict, examples: Dict, conf: np.ndarray, hit: np.ndarray, out_dir: str) -> None:
