@@ -234,7 +234,8 @@ class CompletionModel:
         means, log_sigma, logits = split_output(o[:, :self.config.out_dim], self.config.hypotheses, self.w["mean_pose"])
         top = None
         if self.config.regression_head:
-            top = o[:, self.config.out_dim:].reshape(len(o), 1 + self.config.alternative_heads, N_POINTS, 2) + self.w["mean_pose"]
+            heads = 1 + self.config.alternative_heads
+            top = o[:, self.config.out_dim:].reshape(len(o), heads, N_POINTS, 2) + self.w["mean_pose"]
         return means, log_sigma, logits, top
 
     def _layers(self, x: np.ndarray, linear) -> np.ndarray:
@@ -410,8 +411,9 @@ def _put_heads_first(pred: Prediction, gm: np.ndarray, gp: np.ndarray, assign: n
 
     Each mixture hypothesis gives its probability to the nearest offered completion: a head (also on
     a tie), or its own group (``assign`` (N, K), the group of each hypothesis; ``mn`` the hypotheses' means in
-    normalised units), by mean distance over the completed points. A group left without mass
-    duplicates a head and is dropped (score 0). The first completion's score is raised to the
+    normalised units), by mean distance over the completed points. A group left without mass, or
+    whose hypotheses lie on average within ``distinct`` / 3 of a head (a near-duplicate: its mass
+    goes to that head), is dropped (score 0). The first completion's score is raised to the
     largest (it is offered first); scores are renormalised to sum to 1, and every head keeps at
     least a small score (it is always offered).
     """
@@ -499,7 +501,7 @@ def _mean_distance(a: np.ndarray, b: np.ndarray, weights: np.ndarray, chunk: int
     """
     n = a.shape[0]
     za = (a[..., 0] + 1j * a[..., 1]).astype(np.complex64)  # (N, A, 18)
-    zb = za if b is a else (b[..., 0] + 1j * b[..., 1]).astype(np.complex64)
+    zb = (b[..., 0] + 1j * b[..., 1]).astype(np.complex64)
     w32 = weights.astype(np.float32)
     out = np.empty((n, a.shape[1], b.shape[1]))
     for s in range(0, n, chunk):

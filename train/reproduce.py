@@ -32,7 +32,7 @@ CARD_PATH = os.path.join(REPO_ROOT, "models", "MODEL_CARD.md")
 def _alternatives_text(c) -> str:
     if not c.alternative_heads:
         return ""
-    return (f" and {c.alternative_heads} more (the same linear layer, {18 * 2 * (1 + c.alternative_heads)} outputs): "
+    return (f" and {c.alternative_heads} more (the same linear layer, {c.regression_dim} outputs): "
             "alternative completions trained winner-takes-all")
 
 

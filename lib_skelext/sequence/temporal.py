@@ -27,9 +27,9 @@ not the pose. In body units (about one torso length):
    make per-frame completion right. So the completed points are blended towards a short
    triangular-weighted average of the chosen completions in pixels (``follow_window``
    frames), with weight min(1, speed / follow_speed), speed the visible points' own motion in
-   body units (``filters.body_speed``, which cancels detector noise). Validation people:
-   moving-pose error 0.324 -> 0.298 (per-frame 0.301), jitter 0.0197 -> 0.0152; still poses
-   under a panning camera 0.260 -> 0.271 (per-frame 0.436).
+   body units (``filters.body_speed``, which cancels detector noise). Then no completed point
+   moves more than ``max_step`` per frame relative to the visible body (``_glide_limit``).
+   What each choice moved, measured: docs/video.md.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from .filters import RandomWalkFilter, body_speed, VelocityFilter, ema, triangular_mean
+from .filters import RandomWalkFilter, VelocityFilter, body_speed, ema, triangular_mean
 
 N = 18
 
@@ -69,7 +69,7 @@ class TemporalParams:
     #: the last ``follow_window`` frames (offline: ``follow_window_offline`` frames centred on each), with
     #: triangular weights; weight of that average against the body-unit filter: min(1, speed / follow_speed),
     #: speed the visible points' own motion in body units per frame (detector noise cancelled, see
-    #: ``filters.body_speed``), averaged with weight ``motion_ema2``. 0 frames: off.
+    #: ``filters.body_speed``), averaged with weight ``motion_ema2``. A window of 1 frame or less: off.
     follow_window: int = 7
     follow_window_offline: int = 9
     follow_speed: float = 0.03
@@ -268,19 +268,15 @@ def _glide_limit(out: np.ndarray, xy: np.ndarray, visible: np.ndarray, frame_ind
         body = np.where(both[..., None], xy[1:] - xy[:-1], 0.0).sum(1) / np.maximum(both.sum(1), 1)[:, None]
     limit = max_step * unit_px[1:] * gaps  # (S - 1,)
     missing = ~visible[1:] & ~visible[:-1]
-
-    def excess(k: int, prev: np.ndarray) -> tuple:  # step k - 1 -> k
-        rel = out[k] - prev - body[k - 1]
-        norm = np.sqrt((rel ** 2).sum(-1))
-        return rel, norm, missing[k - 1] & np.isfinite(norm) & (norm > limit[k - 1])
-
     with np.errstate(invalid="ignore"):
-        rel_all = out[1:] - out[:-1] - body[:, None]
-        over = missing & (np.sqrt((rel_all ** 2).sum(-1)) > limit[:, None])
+        over = missing & (np.sqrt(((out[1:] - out[:-1] - body[:, None]) ** 2).sum(-1)) > limit[:, None])
     if not over.any():  # the usual case: nothing to limit
         return out
-    for k in range(1 + int(np.argmax(over.any(1))), len(out)):
-        rel, norm, big = excess(k, out[k - 1])
+    for k in range(1 + int(np.argmax(over.any(1))), len(out)):  # from the first step over, each against the last
+        rel = out[k] - out[k - 1] - body[k - 1]
+        with np.errstate(invalid="ignore"):
+            norm = np.sqrt((rel ** 2).sum(-1))
+            big = missing[k - 1] & (norm > limit[k - 1])
         if big.any():
             out[k, big] = out[k - 1, big] + body[k - 1] + rel[big] * (limit[k - 1] / norm[big])[:, None]
     return out
