@@ -51,8 +51,10 @@ from .pose import BODY_FLIP
 logger = logging.getLogger(__name__)
 
 ENCODING_VERSION = 2
-#: Encoding versions this module reads (1: the v1.x models; 2: adds the log frame size).
-SUPPORTED_ENCODINGS = (1, 2)
+#: Encoding versions this module reads (1: the v1.x models; 2: adds the log frame size; 3: version 2's features
+#: normalised the regression MLP's way, centred on the visible points' mean and divided by their RMS spread,
+#: used by the #16 ablation J_centroid only).
+SUPPORTED_ENCODINGS = (1, 2, 3)
 N_POINTS = 18
 #: Features of the current encoding (``ModelConfig.n_features`` gives a file's own).
 N_FEATURES = N_POINTS * 3 + 6
@@ -118,7 +120,8 @@ class ModelConfig:
         return cls(**json.loads(text))
 
 
-def fit_normalisation(xy: np.ndarray, usable: np.ndarray, mean_pose: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fit_normalisation(xy: np.ndarray, usable: np.ndarray, mean_pose: np.ndarray,
+                      centroid: bool = False) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit scale + translation of the mean pose to the usable points of each person.
 
     xy: (N, 18, 2) pixels; usable: (N, 18) bool; mean_pose: (18, 2) normalised.
@@ -126,7 +129,8 @@ def fit_normalisation(xy: np.ndarray, usable: np.ndarray, mean_pose: np.ndarray)
     pixels = scale * norm + offset), ok (N,) bool: at least 2 usable points that
     are not all at one place, and a scale and offset below ``MAX_PX`` (coordinates
     near 1e300 would overflow into inf/NaN completions). Where not ok, scale is 1
-    and offset 0.
+    and offset 0. centroid: instead put the usable points' mean at 0 and make their
+    RMS spread 1 (encoding 3), whatever points they are.
     """
     xy = np.asarray(xy, np.float64)
     w = np.asarray(usable, bool).astype(np.float64)
@@ -137,6 +141,8 @@ def fit_normalisation(xy: np.ndarray, usable: np.ndarray, mean_pose: np.ndarray)
         cm = (mean_pose[None] * w[..., None]).sum(1) / safe_n[:, None]
         sp = ((np.where(w > 0, ((xy - cp[:, None]) ** 2).sum(-1), 0.0))).sum(1)
         sm = (((mean_pose[None] - cm[:, None]) ** 2).sum(-1) * w).sum(1)
+        if centroid:
+            cm, sm = np.zeros_like(cm), n
         ok = (n >= 2) & (sm > 1e-8) & (sp > 1e-12)
         scale = np.where(ok, np.sqrt(sp / np.where(ok, sm, 1.0)), 1.0)
         offset = cp - scale[:, None] * cm
@@ -152,12 +158,12 @@ def encode(xy: np.ndarray, visible: np.ndarray, rect: np.ndarray, mean_pose: np.
 
     xy: (N, 18, 2) pixels; visible: (N, 18) bool (the given points); rect: (N, 4)
     visible canvas x0, y0, x1, y1 in pixels; mean_pose (18, 2); version: the
-    encoding (1: 58 features, 2: 60). Returns features (N, F) float32, scale (N,),
+    encoding (1: 58 features, 2 and 3: 60). Returns features (N, F) float32, scale (N,),
     offset (N, 2), ok (N,).
     """
     xy = np.asarray(xy, np.float64)
     vis = np.asarray(visible, bool)
-    scale, offset, ok = fit_normalisation(xy, vis, mean_pose)
+    scale, offset, ok = fit_normalisation(xy, vis, mean_pose, centroid=version == 3)
     norm = (xy - offset[:, None]) / scale[:, None, None]
     norm = np.clip(np.where(vis[..., None], norm, 0.0), -COORD_CLIP, COORD_CLIP)
     r = np.asarray(rect, np.float64).reshape(-1, 4)

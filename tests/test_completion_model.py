@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from lib_skelext.completion_model import (DEFAULT_MODEL_PATH, ENCODING_VERSION, N_FEATURES, CompletionModel,
-                                          ModelConfig, encode, fit_normalisation, load_model, point_confidence,
+from lib_skelext.completion_model import (DEFAULT_MODEL_PATH, ENCODING_VERSION, N_FEATURES, SUPPORTED_ENCODINGS,
+                                          CompletionModel, ModelConfig, encode, fit_normalisation, load_model, point_confidence,
                                           save_model)
 from lib_skelext.errors import SkelextError
 
@@ -147,8 +147,25 @@ def test_predict_shapes_sorted_probs_and_finite(tmp_path):
     assert conf.shape == (6, 18) and (conf >= 0).all() and (conf <= 1).all()
 
 
+def test_encoding_3_centres_on_the_visible_mean_with_unit_rms_spread():
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(100, 400, (5, 18, 2))
+    vis = rng.random((5, 18)) < 0.6
+    vis[:, :3] = True
+    mean_pose = rng.normal(size=(18, 2))
+    feats, scale, offset, ok = encode(xy, vis, np.tile([0.0, 0, 500, 500], (5, 1)), mean_pose, 3)
+    assert ok.all() and feats.shape == (5, N_FEATURES)
+    norm = feats[:, :54].reshape(5, 18, 3)[..., :2]
+    for i in range(5):  # the mean pose plays no part: the visible points alone set centre and scale
+        pts = norm[i][vis[i]]
+        np.testing.assert_allclose(pts.mean(0), 0.0, atol=1e-5)
+        np.testing.assert_allclose(np.sqrt((pts ** 2).sum(1).mean()), 1.0, rtol=1e-5)
+    v2 = encode(xy, vis, np.tile([0.0, 0, 500, 500], (5, 1)), mean_pose, 2)[0]
+    assert not np.allclose(v2, feats)
+
+
 def test_wrong_encoding_version_and_missing_file_raise(tmp_path):
-    config = ModelConfig(hidden=8, blocks=1, hypotheses=2, encoding_version=ENCODING_VERSION + 1)
+    config = ModelConfig(hidden=8, blocks=1, hypotheses=2, encoding_version=max(SUPPORTED_ENCODINGS) + 1)
     path = str(tmp_path / "future.safetensors")
     save_model(path, _random_weights(config, np.random.default_rng(0), np.zeros((18, 2))), config)
     with pytest.raises(SkelextError, match="encoding"):

@@ -211,6 +211,17 @@ def test_video_doc_figures_come_from_the_benchmark():
     assert "50.00% **missed**" in row, row
 
 
+def test_train_readme_ablation_table_comes_from_the_stored_runs():
+    """train/README.md's ablation table is ``train.ablations``' table of train/report/ablations/*.json."""
+    from train import readme_figures
+
+    doc = (REPO_ROOT / "train" / "README.md").read_text(encoding="utf-8")
+    assert readme_figures.render(doc, {}, readme_figures.TRAIN_README_BLOCKS) == doc, \
+        "run: python -m train.readme_figures"
+    run = json.loads((REPO_ROOT / "train" / "report" / "ablations" / "G_choice2.json").read_text())["all"]
+    assert f"| {run['side_cut']['skelext']['err']:.3f} |" in doc
+
+
 @pytest.mark.parametrize("code", blocks("python example"))
 def test_readme_python_library_example_works(code):
     result = exec_in_repo(code)["result"]

@@ -3,7 +3,7 @@
     .venv/bin/python -m train.ablations --run      # trains, exports and scores every run (about 5 min each)
     .venv/bin/python -m train.ablations            # prints the table of train/README.md from the stored results
 
-Each run is ``python -m train.train --steps 4000`` with the options below; its scores
+Each run is ``python -m train.train --steps 4000`` with the options below (M_steps96k sets its own); its scores
 (``train.evaluate --split val --quick``) go to ``train/report/ablations/<name>.json``.
 """
 from __future__ import annotations
@@ -17,6 +17,8 @@ import sys
 from typing import Dict, List
 
 import numpy as np
+
+from lib_skelext.completion_model import DEFAULT_MODEL_PATH
 
 from . import CACHE_DIR, REPO_ROOT
 from .simulate_crops import SCENARIOS
@@ -42,6 +44,23 @@ RUNS: Dict[str, tuple] = {
     "F_anywhere50": ("E with 50% anywhere frames", ["--anywhere-share", "0.5"], []),
     "G_choice2": ("F + 2 alternative regression heads, winner takes all (best of 3)",
                   ["--anywhere-share", "0.5", "--alternative-heads", "2"], []),
+    "G_seed2": ("G again with another seed (how far two runs of one recipe differ)",
+                ["--anywhere-share", "0.5", "--alternative-heads", "2", "--seed", "4321"], []),
+    "H_clean": ("G without detector noise in training (no jitter, no dropped points), as the regression MLP",
+                ["--anywhere-share", "0.5", "--alternative-heads", "2", "--jitter-share", "0", "--drop-max", "0"], []),
+    "I_wide384": ("G, 384 wide instead of 256 (2.2x the multiply-adds)",
+                  ["--anywhere-share", "0.5", "--alternative-heads", "2", "--hidden", "384"], []),
+    "J_centroid": ("G with the regression MLP's input normalisation (centred on the visible points' mean, divided "
+                   "by their RMS spread: encoding 3) instead of the mean-pose fit",
+                   ["--anywhere-share", "0.5", "--alternative-heads", "2", "--encoding-version", "3"], []),
+    "K_reg4": ("G with the first completion's Euclidean term weighted 4 instead of 1 (the trunk leans to top-1)",
+               ["--anywhere-share", "0.5", "--alternative-heads", "2", "--reg-weight", "4"], []),
+    "L_reg16": ("G with the Euclidean term weighted 16 and no mixture top-1 term (nearly a pure regression trunk)",
+                ["--anywhere-share", "0.5", "--alternative-heads", "2", "--reg-weight", "16", "--top-weight", "0"],
+                []),
+    "M_steps96k": ("v2 as shipped, trained 96,000 steps instead of 32,000 (3x the 26-minute budget)",
+                   ["--steps", "96000"], []),
+    "V_shipped": ("v2 as shipped (32,000 steps), for the row above", "shipped", []),
 }
 
 
@@ -53,7 +72,9 @@ def run(names: List[str]) -> None:
         model_name = name if train_opts is not None else name.rsplit("_", 1)[0]
         ckpt = os.path.join(CACHE_DIR, "abl", model_name + ".pt")
         model = os.path.join(CACHE_DIR, "abl", model_name + ".safetensors")
-        if train_opts is not None:
+        if train_opts == "shipped":
+            model = DEFAULT_MODEL_PATH
+        elif train_opts is not None:
             os.makedirs(os.path.dirname(ckpt), exist_ok=True)
             subprocess.run([py, "-m", "train.train", "--steps", str(STEPS), "--ckpt", ckpt] + train_opts, check=True)
             subprocess.run([py, "-m", "train.export", "--ckpt", ckpt, "-o", model], check=True)
@@ -64,13 +85,15 @@ def run(names: List[str]) -> None:
 def table() -> List[str]:
     """Markdown rows: one per stored run (mean error of the removed points, torso lengths, validation split)."""
     L = ["| run | change | " + " | ".join(SCENARIOS) + " | mean |", "|---|---" + "|---" * (len(SCENARIOS) + 1) + "|"]
+    shown = set()  # a peer's row once, however many files hold it
     for path in sorted(glob.glob(os.path.join(OUT_DIR, "*.json"))):
         name = os.path.basename(path)[:-5]
         with open(path) as f:
             res = json.load(f)["all"]
         for method in res[SCENARIOS[0]]:
-            if name not in RUNS and method in _OURS:
-                continue  # a peers file: its v2 column repeats a run above
+            if (name not in RUNS and method in _OURS) or (method not in _OURS and method in shown):
+                continue  # a peers file's v2 column repeats a run above; a peer is shown once
+            shown.add(method)
             v = [res[sc][method]["err"] for sc in SCENARIOS]
             label = RUNS[name][0] if name in RUNS else name
             if method not in _OURS:

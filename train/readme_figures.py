@@ -23,6 +23,7 @@ from .evaluate import OURS, REGRESSION, V1
 METRICS_PATH = os.path.join(REPO_ROOT, "train", "report", "metrics.json")
 README_PATH = os.path.join(REPO_ROOT, "README.md")
 VIDEO_DOC_PATH = os.path.join(REPO_ROOT, "docs", "video.md")
+TRAIN_README_PATH = os.path.join(REPO_ROOT, "train", "README.md")
 
 
 def _methods(rows: Dict[str, Dict]) -> List[str]:
@@ -179,10 +180,18 @@ def video_targets_table(metrics: Dict) -> str:
     return "\n".join(out)
 
 
+def ablation_table(metrics: Dict) -> str:
+    """train/README.md: the issue #16 ablations, one row per stored run (``train.ablations``)."""
+    from .ablations import table
+
+    return "\n".join(table())
+
+
 BLOCKS = {"accuracy": accuracy_table, "speed": speed_line, "sequence": sequence_table}
+TRAIN_README_BLOCKS = {"ablations": ablation_table}
 VIDEO_DOC_BLOCKS = {"video-tables": video_doc_tables, "video-targets": video_targets_table}
 #: document -> its blocks
-DOCUMENTS = {README_PATH: BLOCKS, VIDEO_DOC_PATH: VIDEO_DOC_BLOCKS}
+DOCUMENTS = {README_PATH: BLOCKS, VIDEO_DOC_PATH: VIDEO_DOC_BLOCKS, TRAIN_README_PATH: TRAIN_README_BLOCKS}
 
 
 def render(text: str, metrics: Dict, blocks: Dict = BLOCKS) -> str:
