@@ -199,6 +199,59 @@ def test_glide_limit_is_relative_to_the_visible_body():
     np.testing.assert_array_equal(limited[:, :8], out[:, :8])  # visible points untouched
 
 
+def test_glide_limit_body_motion_is_not_one_swinging_limb():
+    """Four points visible, three still and one (an elbow) swinging 60 px a frame: the body does not move,
+    so a completed point still glides at 0.15 units (10 px) a frame, not at the elbow's mean share (15 px)."""
+    from lib_skelext.sequence.temporal import _glide_limit
+
+    s = 8
+    xy = np.zeros((s, 18, 2))
+    xy[:, 3, 0] = 60.0 * np.arange(s)
+    visible = np.zeros((s, 18), bool)
+    visible[:, [1, 2, 3, 5]] = True
+    out = xy.copy()
+    out[:, 10] = 60.0 * np.arange(s)[:, None] / 4  # a completion that follows the mean of the four
+    limited = _glide_limit(out, xy, visible, np.arange(s), np.full(s, 10.0 / 0.15), 0.15)
+    assert np.linalg.norm(np.diff(limited[:, 10], axis=0), axis=-1).max() <= 10.0 + 1e-9
+
+
+def test_running_median_causal_uses_only_the_past():
+    from lib_skelext.sequence.filters import running_median
+
+    x = np.array([1.0, 2.0, 30.0, 4.0, 5.0, 6.0])
+    np.testing.assert_allclose(running_median(x, 3, centred=False), [1.0, 1.5, 2.0, 4.0, 5.0, 5.0])
+    np.testing.assert_allclose(running_median(x, 3, centred=True), [1.5, 2.0, 4.0, 5.0, 5.0, 5.5])
+    changed = x.copy()
+    changed[4:] = 1000.0
+    np.testing.assert_array_equal(running_median(changed, 3, centred=False)[:4], running_median(x, 3, centred=False)[:4])
+
+
+def test_completed_legs_do_not_leap_when_few_visible_points_change_shape(mean_pose):
+    """Only neck, shoulders and one elbow are visible and the elbow swings far out in two frames: fitting the
+    running template to those points reads it as the body growing (its scale inflates over 4x), which
+    let the completed ankles leap 0.44 torso in a frame where the model kept them still. They now move at
+    most 0.2 torso a frame (the glide limit's unit follows the model's own scale, its body motion is the
+    median step of the visible points)."""
+    from lib_skelext.sequence.temporal import complete_track
+
+    n, scale, neck = 60, 100.0, np.array([200.0, 100.0])
+    rng = np.random.default_rng(0)
+    xy = np.zeros((n, 18, 2))
+    visible = np.zeros((n, 18), bool)
+    visible[:, [1, 2, 3, 5]] = True
+    options = np.repeat((mean_pose * scale + neck)[None, None], n, 0)  # the model: legs stay put
+    for t in range(n):
+        pose = mean_pose.copy()
+        swing = min(max((t - 20) / 2, 0.0), 1.0)
+        pose[3] = pose[2] + (pose[3] - pose[2]) * (1 + 4 * swing)
+        xy[t] = pose * scale + neck + rng.normal(0, 1, (18, 2))
+        options[t, 0, visible[t]] = xy[t, visible[t]]
+    init = np.tile([scale, *(neck - scale * mean_pose[1])], (n, 1))
+    out = complete_track(xy, visible, np.arange(n), options, np.ones((n, 1)), np.ones(n, bool), init).xy
+    steps = np.linalg.norm(np.diff(out[:, ANKLES], axis=0), axis=-1) / scale
+    assert steps.max() < 0.2, steps.max()
+
+
 def test_triangular_mean_causal_uses_only_the_past():
     from lib_skelext.sequence.filters import triangular_mean
 

@@ -213,3 +213,15 @@ def triangular_mean(v: np.ndarray, frame_index: np.ndarray, window: int, centred
         mean = (np.where(have[..., None], seg, 0.0) * weight[..., None]).sum(0) / np.maximum(total, 1e-12)[:, None]
         out[k] = np.where(total[:, None] > 0, mean, v[k])
     return out
+
+
+def running_median(x: np.ndarray, window: int, centred: bool) -> np.ndarray:
+    """x (S,) -> the median of each step's window of ``window`` steps: causal, the last ``window`` up to
+    and including it (fewer at the start); centred, ``window // 2`` either side (fewer at the ends)."""
+    if window <= 1 or len(x) < 2:
+        return np.asarray(x, float).copy()
+    before = window // 2 if centred else window - 1
+    after = window // 2 if centred else 0
+    padded = np.concatenate([np.full(before, np.nan), np.asarray(x, float), np.full(after, np.nan)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, before + after + 1)
+    return np.nanmedian(windows, axis=1)
