@@ -104,7 +104,8 @@ def sequence_table(metrics: Dict) -> str:
     lines.append("")
     lines.append(f"Error and jitter in torso lengths (jitter: mean |second difference| of the completed points per "
                  f"frame). Speed of `complete --sequence` on a one-person folder of {speed['frames']:,} frames: "
-                 f"{speed['cli_frames_per_s']:,.0f} frames/s ({speed['library_frames_per_s']:,.0f} frames/s in the "
+                 f"{speed['cli_frames_per_s']:,.0f} frames/s{' with the files on a RAM disk' if speed.get('ram_disk') else ''} "
+                 f"({speed['library_frames_per_s']:,.0f} frames/s in the "
                  f"library, without reading and writing files), {speed['cores']} CPU cores.")
     return "\n".join(lines)
 
@@ -174,7 +175,8 @@ def video_targets_table(metrics: Dict) -> str:
     speed = results["speed"]
     fps = speed["cli_frames_per_s"]
     out += ["", f"Speed: `complete --sequence` on a one-person folder of {speed['frames']:,} JSON frames: "
-            f"{fps:,.0f} frames/s wall clock, start-up and file writing included (target {FRAMES_PER_S:,}: "
+            f"{fps:,.0f} frames/s wall clock, start-up and file writing included"
+            f"{' (files on a RAM disk)' if speed.get('ram_disk') else ''} (target {FRAMES_PER_S:,}: "
             f"{'met' if fps >= FRAMES_PER_S else '**missed**'}; load average {speed['load_average']:.1f}); "
             f"`complete_sequence` alone {speed['library_frames_per_s']:,.0f} frames/s."]
     return "\n".join(out)
