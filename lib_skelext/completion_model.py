@@ -392,7 +392,7 @@ def rank_completions(pred: Prediction, missing: np.ndarray, max_options: int,
     gp = (pred.probs[..., None] * onehot).sum(1)  # (N, groups)
     gm = np.einsum("nkg,nkpc->ngpc", pred.probs[..., None] * onehot, pred.means_px) / np.maximum(gp, 1e-300)[..., None, None]
     if pred.alt_px is not None:
-        gp, gm = _put_heads_first(pred, gm, gp, assign, mn, w, distinct)
+        gp, gm = _put_heads_first(pred, gm, assign, mn, w, distinct)
         order = np.concatenate([np.zeros((n, 1), int), 1 + np.argsort(-gp[:, 1:], axis=1, kind="stable")], 1)
         order = order[:, :max_options]
     elif pred.top_px is not None:
@@ -410,7 +410,7 @@ def rank_completions(pred: Prediction, missing: np.ndarray, max_options: int,
     return Completion(options, scores, conf)
 
 
-def _put_heads_first(pred: Prediction, gm: np.ndarray, gp: np.ndarray, assign: np.ndarray, mn: np.ndarray,
+def _put_heads_first(pred: Prediction, gm: np.ndarray, assign: np.ndarray, mn: np.ndarray,
                      w: np.ndarray, distinct: float) -> Tuple[np.ndarray, np.ndarray]:
     """The regression completions (first, then the alternative heads') before the K groups: returns
     scores (N, H + K), means (N, H + K, 18, 2).
@@ -423,7 +423,7 @@ def _put_heads_first(pred: Prediction, gm: np.ndarray, gp: np.ndarray, assign: n
     largest (it is offered first); scores are renormalised to sum to 1, and every head keeps at
     least a small score (it is always offered).
     """
-    n, k = pred.probs.shape
+    n = len(pred.probs)
     rows = np.arange(n)[:, None]
     heads = np.concatenate([pred.top_px[:, None], pred.alt_px], 1).astype(gm.dtype)  # (N, H, 18, 2) px
     n_heads = heads.shape[1]
@@ -435,12 +435,12 @@ def _put_heads_first(pred: Prediction, gm: np.ndarray, gp: np.ndarray, assign: n
     nearest_head = to_heads.argmin(2)
     by_head = to_heads.min(2) <= own  # (N, K); a head as near as the group takes the hypothesis
     head_score = (pred.probs[..., None] * (by_head[..., None] & (nearest_head[..., None] == np.arange(n_heads)))).sum(1)
-    group_score = (pred.probs[..., None] * (~by_head[..., None] & (assign[..., None] == np.arange(gp.shape[1])))).sum(1)
+    member = pred.probs[..., None] * (assign[..., None] == np.arange(gm.shape[1]))  # (N, K, G) mass by group
+    group_score = (member * ~by_head[..., None]).sum(1)
     # a group whose hypotheses lie on average within distinct / 3 of a head duplicates it (by convexity its
     # mean lies at least as near): its mass goes to that head
     live = group_score > 0
     if live.any():
-        member = pred.probs[..., None] * (assign[..., None] == np.arange(gp.shape[1]))  # (N, K, G)
         g_to_heads = np.einsum("nkg,nkh->ngh", member, to_heads) / np.maximum(member.sum(1), 1e-300)[..., None]
         dup = live & (g_to_heads.min(2) <= distinct / 3.0)
         head_score += (group_score[..., None] * (dup[..., None] & (g_to_heads.argmin(2)[..., None]
