@@ -10,8 +10,7 @@ Two sources:
 
 Figures, all in torso lengths (reference neck -> mid-hip) over completed points: error; jitter
 (mean |second difference| per frame); jumps (share of frame steps where a completed point
-moves > 0.3 torso); jumps the truth does not make (the same, counting only points whose own truth
-moves <= 0.3 torso in that step or is unknown: where the truth is still it equals jumps); delay (frames the output trails the truth, fitted on moving points:
+moves > 0.3 torso); delay (frames the output trails the truth, fitted on moving points:
 d = -sum(r.v) / sum(v.v), r the error, v the truth's velocity). Speed: ``complete --sequence``
 on a one-person folder, wall clock including start-up and file I/O.
 
@@ -63,7 +62,7 @@ class Tally:
 
     def __init__(self) -> None:
         self.e, self.j, self.jref, self.steps, self.jumps, self.rv, self.vv = [], [], [], 0, 0, 0.0, 0.0
-        self.ref_jumps, self.own_jumps = 0, 0
+        self.ref_jumps = 0
 
     def add(self, pred, comp, gt, gt_ok, torso) -> None:
         m = comp & gt_ok
@@ -79,10 +78,7 @@ class Tally:
         self.steps += int(any_c.sum())
         self.jumps += int(((step > JUMP) & c2).any(1).sum())
         gstep = np.linalg.norm(gt[1:] - gt[:-1], axis=-1) / torso[1:, None]
-        truth_jumps = (gstep > JUMP) & gt_ok[1:] & gt_ok[:-1]
-        self.ref_jumps += int((truth_jumps & c2).any(1).sum())
-        # jumps the truth does not make: the point's own truth moves <= JUMP (or is not known) in that step
-        self.own_jumps += int(((step > JUMP) & c2 & ~truth_jumps).any(1).sum())
+        self.ref_jumps += int(((gstep > JUMP) & c2 & gt_ok[1:] & gt_ok[:-1]).any(1).sum())
         v = np.zeros_like(gt)
         v[1:-1] = (gt[2:] - gt[:-2]) / 2
         vm = m.copy()
@@ -99,7 +95,6 @@ class Tally:
                 "jitter_reference": float(jr.mean()) if jr.size else float("nan"),
                 "jump_share": self.jumps / max(self.steps, 1), "frame_steps": self.steps,
                 "reference_jump_share": self.ref_jumps / max(self.steps, 1),
-                "own_jump_share": self.own_jumps / max(self.steps, 1),
                 "delay_frames": -self.rv / self.vv if self.vv > 0 else float("nan")}
 
 
@@ -192,7 +187,6 @@ def measure_speed(frames_n: int = 3000, repeats: int = 5) -> Dict[str, float]:
                 f.write(dumps_frame(frame))
         for k in range(repeats):
             dst = os.path.join(tmp, f"out{k}")
-            os.sync()  # the files just written (inputs, the last run's outputs) go to disk outside the timing
             before = os.times()
             t = time.perf_counter()
             subprocess.run([sys.executable, "-m", "lib_skelext", "-q", "complete", src, "-o", dst, "--sequence"],

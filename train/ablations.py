@@ -29,7 +29,9 @@ _OURS = ("skelext", "skelext v2")
 STEPS = 4000
 _V1 = ["--encoding-version", "1", "--norm", "none", "--act", "relu", "--regression-head", "false",
        "--anywhere-share", "0", "--torso-units", "false", "--mirror", "true"]
-#: name -> (what changes, train.train options, evaluate options)
+#: G's options (v2's recipe); the runs after G change one thing from it
+_G = ["--anywhere-share", "0.5", "--alternative-heads", "2"]
+#: name -> (what changes, train.train options, evaluate options; "shipped": score the shipped model, no training)
 RUNS: Dict[str, tuple] = {
     "A_v1recipe": ("v1.1 recipe (58 features, ReLU, mixture top-1, mirror pooled), 4k steps", _V1, []),
     "B_anywhere": ("A + 30% anywhere frames (union of frame distributions)", _V1 + ["--anywhere-share", "0.3"], []),
@@ -42,22 +44,19 @@ RUNS: Dict[str, tuple] = {
                   ["--anywhere-share", "0.3"], []),
     "E_reghead_mirror": ("E with mirror pooling at inference (same weights)", None, ["--mirror", "on"]),
     "F_anywhere50": ("E with 50% anywhere frames", ["--anywhere-share", "0.5"], []),
-    "G_choice2": ("F + 2 alternative regression heads, winner takes all (best of 3)",
-                  ["--anywhere-share", "0.5", "--alternative-heads", "2"], []),
+    "G_choice2": ("F + 2 alternative regression heads, winner takes all (best of 3)", _G, []),
     "G_seed2": ("G again with another seed (how far two runs of one recipe differ)",
-                ["--anywhere-share", "0.5", "--alternative-heads", "2", "--seed", "4321"], []),
+                _G + ["--seed", "4321"], []),
     "H_clean": ("G without detector noise in training (no jitter, no dropped points), as the regression MLP",
-                ["--anywhere-share", "0.5", "--alternative-heads", "2", "--jitter-share", "0", "--drop-max", "0"], []),
-    "I_wide384": ("G, 384 wide instead of 256 (2.2x the multiply-adds)",
-                  ["--anywhere-share", "0.5", "--alternative-heads", "2", "--hidden", "384"], []),
+                _G + ["--jitter-share", "0", "--drop-max", "0"], []),
+    "I_wide384": ("G, 384 wide instead of 256 (2.2x the multiply-adds)", _G + ["--hidden", "384"], []),
     "J_centroid": ("G with the regression MLP's input normalisation (centred on the visible points' mean, divided "
                    "by their RMS spread: encoding 3) instead of the mean-pose fit",
-                   ["--anywhere-share", "0.5", "--alternative-heads", "2", "--encoding-version", "3"], []),
+                   _G + ["--encoding-version", "3"], []),
     "K_reg4": ("G with the first completion's Euclidean term weighted 4 instead of 1 (the trunk leans to top-1)",
-               ["--anywhere-share", "0.5", "--alternative-heads", "2", "--reg-weight", "4"], []),
+               _G + ["--reg-weight", "4"], []),
     "L_reg16": ("G with the Euclidean term weighted 16 and no mixture top-1 term (nearly a pure regression trunk)",
-                ["--anywhere-share", "0.5", "--alternative-heads", "2", "--reg-weight", "16", "--top-weight", "0"],
-                []),
+                _G + ["--reg-weight", "16", "--top-weight", "0"], []),
     "M_steps96k": ("v2 as shipped, trained 96,000 steps instead of 32,000 (3x the 26-minute budget)",
                    ["--steps", "96000"], []),
     "V_shipped": ("v2 as shipped (32,000 steps), for the row above", "shipped", []),
