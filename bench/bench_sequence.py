@@ -88,6 +88,10 @@ class Tally:
         self.rv += float((r * v).sum(-1)[vm].sum())
         self.vv += float((v * v).sum(-1)[vm].sum())
 
+    def clip_errors(self) -> np.ndarray:
+        """(clips, 2): each clip's summed error and point count, in the order added."""
+        return np.array([(e.sum(), e.size) for e in self.e], float).reshape(-1, 2)
+
     def result(self) -> Dict[str, float]:
         e, j, jr = (np.concatenate(x) if x else np.zeros(0) for x in (self.e, self.j, self.jref))
         return {"points": int(e.size), "error": float(e.mean()) if e.size else float("nan"),
@@ -96,6 +100,24 @@ class Tally:
                 "jump_share": self.jumps / max(self.steps, 1), "frame_steps": self.steps,
                 "reference_jump_share": self.ref_jumps / max(self.steps, 1),
                 "delay_frames": -self.rv / self.vv if self.vv > 0 else float("nan")}
+
+
+def error_change_ci(base: Tally, other: Tally, draws: int = 2000, seed: int = 0) -> List[float]:
+    """95% bootstrap interval, over clips, of other's mean error / base's - 1 (both tallies over the same
+    clips): how far a difference between two methods is from the noise of which clips were drawn."""
+    b, o = base.clip_errors(), other.clip_errors()
+    pick = np.random.default_rng(seed).integers(0, len(b), (draws, len(b)))
+    ratio = (o[pick, 0].sum(1) / o[pick, 1].sum(1)) / (b[pick, 0].sum(1) / b[pick, 1].sum(1)) - 1
+    return [float(x) for x in np.percentile(ratio, [2.5, 97.5])]
+
+
+def with_error_ci(tallies: Dict[str, Tally]) -> Dict[str, Dict[str, float]]:
+    """Each method's result; the sequence methods' with ``error_change_ci95`` against per-frame."""
+    row = {name: t.result() for name, t in tallies.items()}
+    for name in row:
+        if name != "per-frame":
+            row[name]["error_change_ci95"] = error_change_ci(tallies["per-frame"], tallies[name])
+    return row
 
 
 def run_synthetic(split: int, n_people: int, length: int) -> Dict[str, Dict[str, Dict[str, float]]]:
@@ -111,14 +133,12 @@ def run_synthetic(split: int, n_people: int, length: int) -> Dict[str, Dict[str,
             groups.setdefault(c.scenario, []).append(c)
         groups["all"] = clips
         for sc, group in groups.items():
-            row = {}
+            tallies = {name: Tally() for name in METHODS}
             for name, fn in METHODS.items():
-                tally = Tally()
                 for c in group:
                     pred, comp = outputs(fn(c.frames))
-                    tally.add(pred, comp, c.gt, np.broadcast_to(c.label, comp.shape), c.torso)
-                row[name] = tally.result()
-            out[f"{set_name}/{sc}"] = row
+                    tallies[name].add(pred, comp, c.gt, np.broadcast_to(c.label, comp.shape), c.torso)
+            out[f"{set_name}/{sc}"] = row = with_error_ci(tallies)
             print(f"synthetic {set_name}/{sc}: {len(group)} clips", {k: round(v['jitter'], 4) for k, v in row.items()})
     return out
 
@@ -163,7 +183,7 @@ def run_video() -> Dict[str, Dict[str, Dict[str, float]]]:
             row[method]["frames_with_person"] = int(same.sum())
         out[name] = row
         print(f"video {name}: {int(same.sum())} frames", {k: round(v["jitter"], 4) for k, v in row.items()})
-    out["all"] = {name: t.result() for name, t in totals.items()}
+    out["all"] = with_error_ci(totals)
     return out
 
 
@@ -257,6 +277,10 @@ def main() -> None:
         from sequence_plots import ankle_plots
 
         results["plots"] = ankle_plots(METHODS, outputs, video_clips() if not args.no_video else {})
+        if os.path.isfile(args.out):  # the speed runs so far stay (they vary with the shared machine's load)
+            with open(args.out) as f:
+                results["speed_runs"] = json.load(f).get("speed_runs", [])
+        results.setdefault("speed_runs", []).append(results["speed"])
         with open(args.out, "w") as f:
             json.dump(results, f, indent=1, sort_keys=True)
         print("wrote", args.out)

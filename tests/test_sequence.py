@@ -252,6 +252,39 @@ def test_completed_legs_do_not_leap_when_few_visible_points_change_shape(mean_po
     assert steps.max() < 0.2, steps.max()
 
 
+def test_template_restarts_when_its_fit_runs_away_from_the_body_size(mean_pose):
+    """Only neck and shoulders are visible and the shoulders spread to 5x their width over 10 frames (a turn,
+    a shrug) while the model keeps the legs where they were: the template fit reads the spread as the body
+    growing. Without a limit its scale ran away and held the completed ankles up to 3.7 torsos from the
+    model's completion, still 1.6 at the end; the template now restarts once its scale leaves 1/3..3x the
+    model's recent median, and the ankles stay with the model."""
+    from lib_skelext.sequence.temporal import TemporalParams, complete_track
+
+    n, scale, neck = 80, 100.0, np.array([200.0, 100.0])
+    rng = np.random.default_rng(0)
+    xy = np.zeros((n, 18, 2))
+    visible = np.zeros((n, 18), bool)
+    visible[:, [1, 2, 5]] = True
+    options = np.repeat((mean_pose * scale + neck)[None, None], n, 0)  # the model: legs stay put
+    for t in range(n):
+        pose = mean_pose.copy()
+        spread = 1 + 4 * min(max((t - 20) / 10, 0.0), 1.0)
+        pose[[2, 5]] = pose[1] + (pose[[2, 5]] - pose[1]) * spread
+        xy[t] = pose * scale + neck + rng.normal(0, 1, (18, 2))
+        options[t, 0, visible[t]] = xy[t, visible[t]]
+    init = np.tile([scale, *(neck - scale * mean_pose[1])], (n, 1))
+
+    def ankles_off_model(params):
+        out = complete_track(xy, visible, np.arange(n), options, np.ones((n, 1)), np.ones(n, bool), init,
+                             params=params).xy
+        return np.linalg.norm(out[:, ANKLES] - options[:, 0, ANKLES], axis=-1).max(1) / scale
+
+    unguarded = ankles_off_model(TemporalParams(max_fit_ratio=0))
+    assert unguarded[35:].max() > 1.0  # the scenario does inflate the fit
+    guarded = ankles_off_model(TemporalParams())
+    assert guarded[:20].max() < 0.1 and guarded[35:].max() < 0.2, guarded
+
+
 def test_triangular_mean_causal_uses_only_the_past():
     from lib_skelext.sequence.filters import triangular_mean
 

@@ -116,13 +116,14 @@ def evaluate(model_path: str = DEFAULT_MODEL_PATH, anchors_dir: str = DEFAULT_AN
              reference_path: str = V1_PATH, baseline_path: str = BASELINE_PATH) -> Dict:
     """Score every method on every scenario; write metrics.json and REPORT.md (not with quick).
 
-    split: "test" (the report) or "val" (model selection); quick: only the models
+    split: "test" (the report), "val" (model selection) or "train" (the models' fit to their own training
+    people: a diagnostic, never a result); quick: only the models
     (v2, v1.1, regression MLP), no seeds, simple baselines, speed or files.
     """
     data = load_people(people_path)
     xy, label = data["xy"].astype(np.float64), data["label"]
     train_idx = np.nonzero(data["split"] == 0)[0]
-    split_id = {"test": 2, "val": 1}[split]
+    split_id = {"test": 2, "val": 1, "train": 0}[split]
     model = load_model(model_path)
     ranges = limb_ranges(xy[train_idx], label[train_idx])
     stores: Dict[str, Dict[str, np.ndarray]] = {OURS: {}, V1: {}}
@@ -424,7 +425,10 @@ def main(argv: List[str] | None = None) -> int:
     ap.add_argument("--anchors", default=DEFAULT_ANCHORS_DIR, help="seed model folder (comparison only)")
     ap.add_argument("--out", default=REPORT_DIR)
     ap.add_argument("--max-people", type=int, default=None)
-    ap.add_argument("--split", choices=("test", "val"), default="test")
+    ap.add_argument("--split", choices=("test", "val", "train"), default="test",
+                    help="test: the report; val: model selection; train: how well the models fit their own "
+                         "training people (a diagnostic of over- or underfitting, never a result); val and train "
+                         "with --quick")
     ap.add_argument("--reference", default=V1_PATH, help="v1.1 model file ('' leaves the column out)")
     ap.add_argument("--baseline", default=BASELINE_PATH, help="regression MLP weights ('' leaves the column out)")
     ap.add_argument("--quick", action="store_true", help="models only (v2, v1.1, regression MLP), no report files")
@@ -446,8 +450,8 @@ def main(argv: List[str] | None = None) -> int:
         write_report(res, args.out)
         logger.info("speed %s", res["speed"])
         return 0
-    if args.split == "val" and not args.quick:
-        ap.error("the report is on the test split; use --split val with --quick")
+    if args.split != "test" and not args.quick:
+        ap.error(f"the report is on the test split; use --split {args.split} with --quick")
     if args.mirror != "file":
         from dataclasses import replace
 

@@ -167,11 +167,17 @@ def video_targets_table(metrics: Dict) -> str:
             jit = r["jitter"] / base["jitter"]
             ref = f" (truth {100 * base['reference_jump_share']:.2f}%)" if base["reference_jump_share"] > 0 else ""
             rel = r["error"] / base["error"] - 1
-            err = "met" if rel <= 0 else f"**missed** (+{rel:.1%})"
+            change = f"{rel:+.1%}"
+            verdict = "met" if rel <= 0 else "**missed**"
+            if "error_change_ci95" in r:  # bootstrap over clips: is the difference beyond which clips were drawn
+                lo, hi = r["error_change_ci95"]
+                change += f", 95% CI {lo:+.1%}..{hi:+.1%}"
+                if rel > 0 and lo <= 0:
+                    verdict += " (within the noise of which clips were drawn)"
             out.append(f"| {label if 'causal' in method else ''} | {method.split('(')[1][:-1]} | "
                        f"{jit:.2f}x {'met' if jit <= JITTER_RATIO else '**missed**'} | "
                        f"{100 * r['jump_share']:.2f}%{ref} {'met' if r['jump_share'] <= JUMP_SHARE else '**missed**'} | "
-                       f"{r['error']:.3f} vs {base['error']:.3f} {err} |")
+                       f"{r['error']:.3f} vs {base['error']:.3f} ({change}) {verdict} |")
     speed = results["speed"]
     fps = speed["cli_frames_per_s"]
     out += ["", f"Speed: `complete --sequence` on a one-person folder of {speed['frames']:,} JSON frames: "

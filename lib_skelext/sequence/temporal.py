@@ -82,6 +82,13 @@ class TemporalParams:
     #: fit reads it as growth and its scale can inflate several times over, which let completed legs leap;
     #: the model's own scale inflates less and its median hardly at all.
     unit_window: int = 30
+    #: a frame whose template fit gives a scale more than this many times above or below the median of the
+    #: model's own per-frame scale over the last ``unit_window`` model runs restarts the template from the
+    #: model's completion (as a frame with too few shared points does): with only neck and shoulders in view,
+    #: their changing shape once inflated the fit 14-fold and held the completed ankles 3 torsos off for 10
+    #: frames. On validation 3 measured best (moving poses 0.337 -> 0.335, others unchanged; 2: pan/zoom
+    #: worse); 0: off.
+    max_fit_ratio: float = 3.0
 
 
 class TrackOutput(NamedTuple):
@@ -174,6 +181,8 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
     prev_meas, prev_vis, last_choice = None, None, None
     noise2 = 4.0 * p.r_visible * p.motion_ema / (2.0 - p.motion_ema)  # E|vel|^2 of a still point
     qs = np.zeros(t_len)
+    model_unit = np.full(t_len, np.nan)  # median of the model's own scale over its last unit_window runs
+    model_unit[ok] = running_median(init_frame[ok, 0], p.unit_window, centred=False)
     for t in range(t_len):
         dt = 1.0 if last_f is None else float(frame_index[t] - last_f)
         if not ok[t]:
@@ -186,6 +195,9 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
             fit = _fit(q[shared], xy[t, shared], FIT_WEIGHT[shared] * p.r_visible / (p.r_visible + var))
         else:
             fit = None
+        if fit is not None and p.max_fit_ratio > 0 and not (
+                model_unit[t] / p.max_fit_ratio <= fit[0] <= model_unit[t] * p.max_fit_ratio):
+            fit = None  # the template fit has run away from the body's size: restart it
         if fit is None:  # start (or restart) the template from this frame's best completion
             s, o = float(init_frame[t, 0]), init_frame[t, 1:]
             pose = RandomWalkFilter(2 * N, p.q_pose) if not steps else _restart(pose, p)
@@ -249,7 +261,7 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
         plain = (triangular_mean(picked, frame_index[ts], window, centred=offline) - offset) / scale[:, None, None]
         w = np.where(miss[ts], follow[:, None], 0.0)[..., None]
         poses = np.where(np.isfinite(plain), (1.0 - w) * poses + w * plain, poses)
-    unit = np.minimum(scale, running_median(init_frame[ts, 0], p.unit_window, centred=False))
+    unit = np.minimum(scale, model_unit[ts])
     out[ts] = _glide_limit(poses * scale[:, None, None] + offset, xy[ts], visible[ts], frame_index[ts], unit,
                            p.max_step)
     return TrackOutput(out, chosen)
