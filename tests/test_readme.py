@@ -216,10 +216,33 @@ def test_train_readme_ablation_table_comes_from_the_stored_runs():
     from train import readme_figures
 
     doc = (REPO_ROOT / "train" / "README.md").read_text(encoding="utf-8")
-    assert readme_figures.render(doc, {}, readme_figures.TRAIN_README_BLOCKS) == doc, \
+    metrics = json.loads((REPO_ROOT / "train" / "report" / "metrics.json").read_text())
+    assert readme_figures.render(doc, metrics, readme_figures.TRAIN_README_BLOCKS) == doc, \
         "run: python -m train.readme_figures"
     run = json.loads((REPO_ROOT / "train" / "report" / "ablations" / "G_choice2.json").read_text())["all"]
     assert f"| {run['side_cut']['skelext']['err']:.3f} |" in doc
+
+
+def test_headroom_table_flags_a_target_below_the_oracle_and_measures_the_fit_gap(tmp_path):
+    """train.headroom's table: the target is 0.85 x the better peer, flagged where it lies below v2's best of 3;
+    the gap is v2's test error against its error on its training people."""
+    from train.headroom import table
+
+    def row(ours, best3, v1, reg):
+        return {"skelext": {"err": ours, "best_of_k_err": best3}, "skelext v1.1": {"err": v1},
+                "regression MLP (10 min)": {"err": reg}}
+
+    metrics = {"all": {"waist_up": row(0.40, 0.30, 0.40, 0.50), "side_cut": row(0.30, 0.27, 0.35, 0.30)}}
+    fit = {"waist_up": {"skelext": {"err": 0.32}, "skelext v1.1": {"err": 0.40}, "regression MLP (10 min)": {"err": 0.5}},
+           "side_cut": {"skelext": {"err": 0.30}, "skelext v1.1": {"err": 0.35}, "regression MLP (10 min)": {"err": 0.3}}}
+    path = tmp_path / "headroom.json"
+    path.write_text(json.dumps({"train_split": fit}))
+    text = table(metrics, str(path))
+    waist = next(line for line in text.splitlines() if line.startswith("| waist_up"))
+    side = next(line for line in text.splitlines() if line.startswith("| side_cut"))
+    assert "| 0.340 (skelext v1.1) |" in waist and "above target" not in waist and "+25.0%" in waist
+    assert "| 0.255 (regression MLP (10 min)) |" in side and "0.270 **above target**" in side and "+0.0%" in side
+    assert "on 1 of 2 scenarios (side_cut)" in text
 
 
 @pytest.mark.parametrize("code", blocks("python example"))

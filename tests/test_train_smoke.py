@@ -54,6 +54,21 @@ def test_prepare_train_export_predict(tmp_path):
     assert np.isfinite(pred.means_px).all() and pred.top_px.shape == (256, 18, 2) and np.isfinite(pred.top_px).all()
 
 
+def test_specialist_trains_on_its_scenario_only(tmp_path):
+    """--specialist (an ablation): a few steps on one evaluation scenario's frames; an unknown name is refused."""
+    pytest.importorskip("torch")
+    from train.prepare import prepare
+    from train.train import TrainConfig, train
+
+    people = prepare(out_path=str(tmp_path / "people.npz"))
+    cfg = TrainConfig(steps=10, batch=32, val_size=64, val_every=5, hidden=32, blocks=1, hypotheses=3,
+                      specialist="side_anywhere")
+    summary = train(cfg, people_path=people, ckpt_path=str(tmp_path / "s.pt"), max_people=1500, progress=False)
+    assert np.isfinite(summary["best_val_top1_err"]) and summary["train_people"] < 1500
+    with pytest.raises(ValueError, match="unknown scenario"):
+        train(TrainConfig(steps=1, specialist="waist-up"), people_path=people, ckpt_path=str(tmp_path / "x.pt"))
+
+
 def test_regression_baseline_trains_and_keeps_visible_points(tmp_path):
     pytest.importorskip("torch")
     from train.prepare import load_people, prepare

@@ -188,6 +188,31 @@ def video_targets_table(metrics: Dict) -> str:
     return "\n".join(out)
 
 
+def v2_targets_table(metrics: Dict) -> str:
+    """train/README.md: issue #16's per-scenario targets on the test split (``train/report/metrics.json``)."""
+    from .headroom import PEERS, TARGET_RATIO
+
+    rows = _in_report_order(metrics["all"])
+    out = [f"| scenario | v2 | {' | '.join(PEERS)} | v2 / better peer (target <= {TARGET_RATIO}) | "
+           "v2 best of 3 (ratio to top-1, target <= 0.9) | v2 PCK@0.5 | v2 plausible |",
+           "|---" * (7 + len(PEERS) - 1) + "|"]
+    for sc, row in rows.items():
+        ours = row[OURS]
+        ratio = ours["err"] / min(row[name]["err"] for name in PEERS)
+        best3 = ours["best_of_k_err"] / ours["err"]
+        out.append(f"| {sc} | {ours['err']:.3f} | " + " | ".join(f"{row[name]['err']:.3f}" for name in PEERS)
+                   + f" | {ratio:.2f} {'yes' if ratio <= TARGET_RATIO else 'NO'} | {ours['best_of_k_err']:.3f} "
+                   f"({best3:.2f} {'yes' if best3 <= 0.9 else 'NO'}) | {ours['pck']:.1%} | {ours['plausible']:.1%} |")
+    return "\n".join(out)
+
+
+def headroom_table(metrics: Dict) -> str:
+    """train/README.md: the target against v2's oracle best of 3 and the errors on training people."""
+    from .headroom import table
+
+    return table(metrics)
+
+
 def ablation_table(metrics: Dict) -> str:
     """train/README.md: the issue #16 ablations, one row per stored run (``train.ablations``)."""
     from .ablations import table
@@ -196,7 +221,7 @@ def ablation_table(metrics: Dict) -> str:
 
 
 BLOCKS = {"accuracy": accuracy_table, "speed": speed_line, "sequence": sequence_table}
-TRAIN_README_BLOCKS = {"ablations": ablation_table}
+TRAIN_README_BLOCKS = {"ablations": ablation_table, "v2-targets": v2_targets_table, "headroom": headroom_table}
 VIDEO_DOC_BLOCKS = {"video-tables": video_doc_tables, "video-targets": video_targets_table}
 #: document -> its blocks
 DOCUMENTS = {README_PATH: BLOCKS, VIDEO_DOC_PATH: VIDEO_DOC_BLOCKS, TRAIN_README_PATH: TRAIN_README_BLOCKS}

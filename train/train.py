@@ -20,7 +20,7 @@ from lib_skelext.pose import L_HIP, NECK, R_HIP
 
 from . import CACHE_DIR
 from .prepare import PEOPLE_PATH, SOURCES, load_people
-from .simulate_crops import Sample, training_sample
+from .simulate_crops import SCENARIOS, Sample, scenario_sample, training_sample
 
 logger = logging.getLogger(__name__)
 CKPT_PATH = os.path.join(CACHE_DIR, "ckpt.pt")
@@ -57,6 +57,10 @@ class TrainConfig:
     choice_weight: float = 1.0
     torso_units: bool = True
     mirror: bool = False
+    #: "" (the product): the training mixture; a scenario name of ``simulate_crops.SCENARIOS``: train only on
+    #: that evaluation scenario's frames (a specialist, for the ablation that asks how far one model could go
+    #: on one kind of frame if it served nothing else; never shipped)
+    specialist: str = ""
 
 
 def compute_mean_pose(xy: np.ndarray, label: np.ndarray) -> np.ndarray:
@@ -116,6 +120,23 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
         va = np.sort(sub.choice(va, min(max(64, max_people // 8), len(va)), replace=False))
     xy, label = data["xy"].astype(np.float64), data["label"]
     mean_pose = compute_mean_pose(xy[tr], label[tr])
+    if cfg.specialist and cfg.specialist not in SCENARIOS:
+        raise ValueError(f"unknown scenario {cfg.specialist!r}; one of {', '.join(SCENARIOS)}")
+    if cfg.specialist:  # the scenario's own people: torso labelled, upright for the height cuts (as evaluate)
+        from .evaluate import HEIGHT_CUTS, test_people, upright
+
+        def eligible(split_id: int, among: np.ndarray) -> np.ndarray:
+            idx = np.intersect1d(test_people(data, split=split_id), among)
+            return idx[upright(xy[idx])] if cfg.specialist in HEIGHT_CUTS else idx
+
+        tr, va = eligible(0, tr), eligible(1, va)
+
+    def draw(idx: np.ndarray, gen: np.random.Generator) -> Sample:
+        if cfg.specialist:
+            return scenario_sample(xy[idx], label[idx], cfg.specialist, gen)
+        return training_sample(xy[idx], label[idx], gen, cfg.jitter_share, cfg.jitter_max, cfg.framing_share,
+                               cfg.hide_share, cfg.drop_max, cfg.anywhere_share)
+
     coco = tr[data["source"][tr] == SOURCES.index("coco")]
     other = tr[data["source"][tr] != SOURCES.index("coco")]
     if len(coco) == 0:
@@ -123,9 +144,12 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
 
     vrng = np.random.default_rng(cfg.seed + 1)
     vidx = vrng.choice(va, cfg.val_size, replace=True)
-    val = batch_tensors(training_sample(xy[vidx], label[vidx], vrng, framing_share=cfg.framing_share,
-                                       hide_share=cfg.hide_share, drop_max=cfg.drop_max,
-                                       anywhere_share=cfg.anywhere_share), mean_pose, cfg.encoding_version)
+    if cfg.specialist:
+        val = batch_tensors(draw(vidx, vrng), mean_pose, cfg.encoding_version)
+    else:  # as before the specialist option (no detector jitter on the validation batch): same weights
+        val = batch_tensors(training_sample(xy[vidx], label[vidx], vrng, framing_share=cfg.framing_share,
+                                           hide_share=cfg.hide_share, drop_max=cfg.drop_max,
+                                           anywhere_share=cfg.anywhere_share), mean_pose, cfg.encoding_version)
 
     config = ModelConfig(hidden=cfg.hidden, blocks=cfg.blocks, hypotheses=cfg.hypotheses,
                          encoding_version=cfg.encoding_version, norm=cfg.norm, act=cfg.act,
@@ -157,9 +181,7 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
     for step in bar:
         n_coco = int(rng.binomial(cfg.batch, cfg.coco_share))
         idx = np.concatenate([rng.choice(coco, n_coco), rng.choice(other, cfg.batch - n_coco)])
-        feats, target, mask, torso = batch_tensors(
-            training_sample(xy[idx], label[idx], rng, cfg.jitter_share, cfg.jitter_max, cfg.framing_share,
-                            cfg.hide_share, cfg.drop_max, cfg.anywhere_share), mean_pose, cfg.encoding_version)
+        feats, target, mask, torso = batch_tensors(draw(idx, rng), mean_pose, cfg.encoding_version)
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         loss, nll, err = mixture_loss(*net(feats), target, mask, cfg.top_weight, cfg.reg_weight,
