@@ -107,6 +107,8 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
 
     from .model import CompletionNet, mixture_loss
 
+    if cfg.specialist and cfg.specialist not in SCENARIOS:
+        raise ValueError(f"unknown scenario {cfg.specialist!r}; one of {', '.join(SCENARIOS)}")
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -120,8 +122,6 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
         va = np.sort(sub.choice(va, min(max(64, max_people // 8), len(va)), replace=False))
     xy, label = data["xy"].astype(np.float64), data["label"]
     mean_pose = compute_mean_pose(xy[tr], label[tr])
-    if cfg.specialist and cfg.specialist not in SCENARIOS:
-        raise ValueError(f"unknown scenario {cfg.specialist!r}; one of {', '.join(SCENARIOS)}")
     if cfg.specialist:  # the scenario's own people: torso labelled, upright for the height cuts (as evaluate)
         from .evaluate import HEIGHT_CUTS, test_people, upright
 
@@ -145,11 +145,11 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
     vrng = np.random.default_rng(cfg.seed + 1)
     vidx = vrng.choice(va, cfg.val_size, replace=True)
     if cfg.specialist:
-        val = batch_tensors(draw(vidx, vrng), mean_pose, cfg.encoding_version)
-    else:  # as before the specialist option (no detector jitter on the validation batch): same weights
-        val = batch_tensors(training_sample(xy[vidx], label[vidx], vrng, framing_share=cfg.framing_share,
-                                           hide_share=cfg.hide_share, drop_max=cfg.drop_max,
-                                           anywhere_share=cfg.anywhere_share), mean_pose, cfg.encoding_version)
+        val_sample = draw(vidx, vrng)
+    else:  # training_sample's default detector noise whatever --jitter-*: as in every run so far (weights reproduce)
+        val_sample = training_sample(xy[vidx], label[vidx], vrng, framing_share=cfg.framing_share,
+                                     hide_share=cfg.hide_share, drop_max=cfg.drop_max, anywhere_share=cfg.anywhere_share)
+    val = batch_tensors(val_sample, mean_pose, cfg.encoding_version)
 
     config = ModelConfig(hidden=cfg.hidden, blocks=cfg.blocks, hypotheses=cfg.hypotheses,
                          encoding_version=cfg.encoding_version, norm=cfg.norm, act=cfg.act,
