@@ -1,6 +1,7 @@
 """The figures of README.md and docs/video.md, written from the files that measured them: the
 accuracy table and the speed line from ``train/report/metrics.json`` (``train.evaluate``), the
-video tables from ``bench/sequence_results.json`` (``bench/bench_sequence.py``).
+video tables from ``bench/sequence_results.json`` (``bench/bench_sequence.py``), train/README.md's tables from
+the stored ablation runs (``train.ablations``), metrics.json and ``train/report/headroom.json`` (``train.headroom``).
 
     .venv/bin/python -m train.readme_figures          # rewrite the blocks
     .venv/bin/python -m train.readme_figures --check  # exit 1 if a document differs (tests run it)
@@ -195,7 +196,7 @@ def v2_targets_table(metrics: Dict) -> str:
     rows = _in_report_order(metrics["all"])
     out = [f"| scenario | v2 | {' | '.join(PEERS)} | v2 / better peer (target <= {TARGET_RATIO}) | "
            "v2 best of 3 (ratio to top-1, target <= 0.9) | v2 PCK@0.5 | v2 plausible |",
-           "|---" * (7 + len(PEERS) - 1) + "|"]
+           "|---" * (6 + len(PEERS)) + "|"]
     for sc, row in rows.items():
         ours = row[OURS]
         ratio = ours["err"] / min(row[name]["err"] for name in PEERS)
