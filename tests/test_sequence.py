@@ -183,7 +183,7 @@ def test_body_speed_ignores_detector_noise():
 def test_glide_limit_is_relative_to_the_visible_body():
     """A completed point that jumps 100 px glides at 0.15 units (here 10 px) per frame on top of the visible
     body's own motion (5 px/frame to the right), which passes through unlimited."""
-    from lib_skelext.sequence.temporal import _glide_limit
+    from lib_skelext.sequence.filters import glide_limit
 
     s = 8
     xy = np.zeros((s, 18, 2))
@@ -192,7 +192,7 @@ def test_glide_limit_is_relative_to_the_visible_body():
     visible[:, :8] = True
     out = xy.copy()
     out[3:, 10, 1] += 100.0  # the completed ankle flips mode at step 3
-    limited = _glide_limit(out, xy, visible, np.arange(s), np.full(s, 10.0 / 0.15), 0.15)
+    limited = glide_limit(out, xy, visible, np.arange(s), np.full(s, 10.0 / 0.15), 0.15)
     steps = np.diff(limited[:, 10], axis=0)
     np.testing.assert_allclose(steps[:, 0], 5.0)  # the body's motion
     assert np.abs(steps[:, 1]).max() <= 10.0 + 1e-9 and limited[-1, 10, 1] == pytest.approx(50.0)
@@ -202,7 +202,7 @@ def test_glide_limit_is_relative_to_the_visible_body():
 def test_glide_limit_body_motion_is_not_one_swinging_limb():
     """Four points visible, three still and one (an elbow) swinging 60 px a frame: the body does not move,
     so a completed point still glides at 0.15 units (10 px) a frame, not at the elbow's mean share (15 px)."""
-    from lib_skelext.sequence.temporal import _glide_limit
+    from lib_skelext.sequence.filters import glide_limit
 
     s = 8
     xy = np.zeros((s, 18, 2))
@@ -211,7 +211,7 @@ def test_glide_limit_body_motion_is_not_one_swinging_limb():
     visible[:, [1, 2, 3, 5]] = True
     out = xy.copy()
     out[:, 10] = 60.0 * np.arange(s)[:, None] / 4  # a completion that follows the mean of the four
-    limited = _glide_limit(out, xy, visible, np.arange(s), np.full(s, 10.0 / 0.15), 0.15)
+    limited = glide_limit(out, xy, visible, np.arange(s), np.full(s, 10.0 / 0.15), 0.15)
     assert np.linalg.norm(np.diff(limited[:, 10], axis=0), axis=-1).max() <= 10.0 + 1e-9
 
 

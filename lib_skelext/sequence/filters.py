@@ -10,7 +10,9 @@ the body frame. A channel without any measurement yet is NaN (unknown).
   (a camera pan or a walking body moves at a steady speed without lag).
 
 Each ``step`` returns the filtered (causal) estimate; ``smooth()`` returns the
-two-sided estimate over every step taken (offline).
+two-sided estimate over every step taken (offline). Beside them, the per-track helpers the
+sequence code runs once over a whole track: exponential and running averages and medians,
+the visible points' own speed, and ``glide_limit`` (no completed point leaps).
 """
 from __future__ import annotations
 
@@ -225,3 +227,37 @@ def running_median(x: np.ndarray, window: int, centred: bool) -> np.ndarray:
     padded = np.concatenate([np.full(before, np.nan), np.asarray(x, float), np.full(after, np.nan)])
     windows = np.lib.stride_tricks.sliding_window_view(padded, before + after + 1)
     return np.nanmedian(windows, axis=1)
+
+
+def glide_limit(out: np.ndarray, xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
+                 unit_px: np.ndarray, max_step: float) -> np.ndarray:
+    """out (S, 18, 2) px: a point missing in two consecutive steps moves at most ``max_step`` body units
+    (``unit_px`` (S,) px each, about a torso) per frame relative to the visible body, whose motion is the
+    median step (per axis) of the points visible in both (xy (S, 18, 2) px as detected, visible (S, 18)):
+    the median, because one limb swinging among a few visible points is not the body moving (with the
+    mean, an elbow among four points let completed legs leap; measured in docs/video.md). Causal: each
+    step is limited against the previous output."""
+    out = out.copy()
+    if len(out) < 2:
+        return out
+    gaps = np.diff(frame_index).astype(float)
+    both = visible[1:] & visible[:-1]
+    step = np.where(both[..., None], xy[1:] - xy[:-1], np.nan)
+    body = np.zeros((len(step), 2))
+    have = both.any(1)
+    if have.any():
+        body[have] = np.nanmedian(step[have], axis=1)
+    limit = max_step * unit_px[1:] * gaps  # (S - 1,)
+    missing = ~visible[1:] & ~visible[:-1]
+    with np.errstate(invalid="ignore"):
+        over = missing & (np.sqrt(((out[1:] - out[:-1] - body[:, None]) ** 2).sum(-1)) > limit[:, None])
+    if not over.any():  # the usual case: nothing to limit
+        return out
+    for k in range(1 + int(np.argmax(over.any(1))), len(out)):  # from the first step over, each against the last
+        rel = out[k] - out[k - 1] - body[k - 1]
+        with np.errstate(invalid="ignore"):
+            norm = np.sqrt((rel ** 2).sum(-1))
+            big = missing[k - 1] & (norm > limit[k - 1])
+        if big.any():
+            out[k, big] = out[k - 1, big] + body[k - 1] + rel[big] * (limit[k - 1] / norm[big])[:, None]
+    return out

@@ -28,7 +28,7 @@ not the pose. In body units (about one torso length):
    triangular-weighted average of the chosen completions in pixels (``follow_window``
    frames), with weight min(1, speed / follow_speed), speed the visible points' own motion in
    body units (``filters.body_speed``, which cancels detector noise). Then no completed point
-   moves more than ``max_step`` per frame relative to the visible body (``_glide_limit``), in a body
+   moves more than ``max_step`` per frame relative to the visible body (``filters.glide_limit``), in a body
    unit that the template fit alone cannot inflate (``unit_window``).
    What each choice moved, measured: docs/video.md.
 """
@@ -39,7 +39,8 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from .filters import RandomWalkFilter, VelocityFilter, body_speed, ema, running_median, triangular_mean
+from .filters import (RandomWalkFilter, VelocityFilter, body_speed, ema, glide_limit, running_median,
+                      triangular_mean)
 
 N = 18
 
@@ -262,7 +263,7 @@ def complete_track(xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
         w = np.where(miss[ts], follow[:, None], 0.0)[..., None]
         poses = np.where(np.isfinite(plain), (1.0 - w) * poses + w * plain, poses)
     unit = np.minimum(scale, model_unit[ts])
-    out[ts] = _glide_limit(poses * scale[:, None, None] + offset, xy[ts], visible[ts], frame_index[ts], unit,
+    out[ts] = glide_limit(poses * scale[:, None, None] + offset, xy[ts], visible[ts], frame_index[ts], unit,
                            p.max_step)
     return TrackOutput(out, chosen)
 
@@ -272,37 +273,3 @@ def _restart(pose: RandomWalkFilter, p: TemporalParams) -> RandomWalkFilter:
     fresh = RandomWalkFilter(2 * N, p.q_pose)
     fresh._hist = pose._hist
     return fresh
-
-
-def _glide_limit(out: np.ndarray, xy: np.ndarray, visible: np.ndarray, frame_index: np.ndarray,
-                 unit_px: np.ndarray, max_step: float) -> np.ndarray:
-    """out (S, 18, 2) px: a point missing in two consecutive steps moves at most ``max_step`` body units
-    (``unit_px`` (S,) px each, about a torso) per frame relative to the visible body, whose motion is the
-    median step (per axis) of the points visible in both (xy (S, 18, 2) px as detected, visible (S, 18)):
-    the median, because one limb swinging among a few visible points is not the body moving (with the
-    mean, an elbow among four points let completed legs leap; measured in docs/video.md). Causal: each
-    step is limited against the previous output."""
-    out = out.copy()
-    if len(out) < 2:
-        return out
-    gaps = np.diff(frame_index).astype(float)
-    both = visible[1:] & visible[:-1]
-    step = np.where(both[..., None], xy[1:] - xy[:-1], np.nan)
-    body = np.zeros((len(step), 2))
-    have = both.any(1)
-    if have.any():
-        body[have] = np.nanmedian(step[have], axis=1)
-    limit = max_step * unit_px[1:] * gaps  # (S - 1,)
-    missing = ~visible[1:] & ~visible[:-1]
-    with np.errstate(invalid="ignore"):
-        over = missing & (np.sqrt(((out[1:] - out[:-1] - body[:, None]) ** 2).sum(-1)) > limit[:, None])
-    if not over.any():  # the usual case: nothing to limit
-        return out
-    for k in range(1 + int(np.argmax(over.any(1))), len(out)):  # from the first step over, each against the last
-        rel = out[k] - out[k - 1] - body[k - 1]
-        with np.errstate(invalid="ignore"):
-            norm = np.sqrt((rel ** 2).sum(-1))
-            big = missing[k - 1] & (norm > limit[k - 1])
-        if big.any():
-            out[k, big] = out[k - 1, big] + body[k - 1] + rel[big] * (limit[k - 1] / norm[big])[:, None]
-    return out
