@@ -245,6 +245,21 @@ def test_headroom_table_flags_a_target_below_the_oracle_and_measures_the_fit_gap
     assert "on 1 of 2 scenarios (side_cut)" in text
 
 
+def test_margin_table_shows_both_margins_and_a_missing_specialist_as_a_dash(tmp_path):
+    from train.headroom import margin_table
+
+    shift = {"waist_up": {"as evaluated (0.1-0.6)": {"skelext": 0.376, "skelext v1.1": 0.374,
+                                                     "regression MLP (10 min)": 0.385, "specialist": 0.36},
+                          "moved out (0.6-1.5)": {"skelext": 0.403, "skelext v1.1": 0.438,
+                                                  "regression MLP (10 min)": 0.914}}}
+    path = tmp_path / "headroom.json"
+    path.write_text(json.dumps({"margin_shift": shift}))
+    rows = margin_table(str(path)).splitlines()
+    assert rows[2] == "| waist_up | as evaluated (0.1-0.6) | 0.376 | 0.374 | 0.385 | 0.360 |"
+    assert rows[3] == "|  | moved out (0.6-1.5) | 0.403 | 0.438 | 0.914 | - |"
+    assert len(rows) == 4 and rows[1].count("---") == 6
+
+
 @pytest.mark.parametrize("code", blocks("python example"))
 def test_readme_python_library_example_works(code):
     result = exec_in_repo(code)["result"]

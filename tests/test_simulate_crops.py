@@ -138,3 +138,22 @@ def test_training_sample_mixes_in_anywhere_frames():
     inside = ((mixed.gt[..., 0] >= mixed.rect[:, :1]) & (mixed.gt[..., 0] < mixed.rect[:, 2:3])
               & (mixed.gt[..., 1] >= mixed.rect[:, 1:2]) & (mixed.gt[..., 1] < mixed.rect[:, 3:4]))
     assert (inside & ~mixed.visible).any(1).mean() > 0.05
+
+
+def test_scenario_margins_put_the_uncut_edges_that_far_beyond_the_body():
+    """The evaluation's uncut frame edges lie 0.1-0.6 torso beyond the body; ``margins`` moves them (what
+    ``train.headroom`` uses to ask which models read the generator's rule), with the same cut."""
+    from train.simulate_crops import scenario_sample
+
+    xy, label = _people(500)
+    torso = np.linalg.norm(STANDING[NECK] - STANDING[[R_HIP, L_HIP]].mean(0))
+    top = STANDING[:, 1].min()
+    for margins in ((0.1, 0.6), (0.6, 1.5)):
+        for scenario in ("head_shoulders", "side_cut"):
+            s = scenario_sample(xy, label, scenario, np.random.default_rng(0), margins)
+            beyond = (top - s.rect[:, 1]) / torso  # the top edge cuts nothing in both
+            assert margins[0] - 1e-9 <= beyond.min() and beyond.max() <= margins[1] + 1e-9, (scenario, margins)
+            assert beyond.max() - beyond.min() > 0.5 * (margins[1] - margins[0])
+    default = scenario_sample(xy, label, "waist_up", np.random.default_rng(3))
+    same = scenario_sample(xy, label, "waist_up", np.random.default_rng(3), (0.1, 0.6))
+    np.testing.assert_array_equal(default.rect, same.rect)

@@ -64,6 +64,10 @@ RUNS: Dict[str, tuple] = {
                         _G + ["--specialist", "side_anywhere", "--steps", "16000"], []),
     "S_waist_up": ("a specialist: the same on waist_up frames only", _G + ["--specialist", "waist_up", "--steps", "16000"],
                    []),
+    "S_head_shoulders": ("a specialist: the same on head_shoulders frames only",
+                         _G + ["--specialist", "head_shoulders", "--steps", "16000"], []),
+    "S_side_cut": ("a specialist: the same on side_cut frames only", _G + ["--specialist", "side_cut", "--steps", "16000"],
+                   []),
     "V_shipped": ("v2 as shipped (32,000 steps), for M_steps96k and the specialists", "shipped", []),
 }
 

@@ -214,6 +214,13 @@ def headroom_table(metrics: Dict) -> str:
     return table(metrics)
 
 
+def margin_shift_table(metrics: Dict) -> str:
+    """train/README.md: the scenarios with their uncut frame edges as evaluated and moved out."""
+    from .headroom import margin_table
+
+    return margin_table()
+
+
 def ablation_table(metrics: Dict) -> str:
     """train/README.md: the issue #16 ablations, one row per stored run (``train.ablations``)."""
     from .ablations import table
@@ -222,7 +229,8 @@ def ablation_table(metrics: Dict) -> str:
 
 
 BLOCKS = {"accuracy": accuracy_table, "speed": speed_line, "sequence": sequence_table}
-TRAIN_README_BLOCKS = {"ablations": ablation_table, "v2-targets": v2_targets_table, "headroom": headroom_table}
+TRAIN_README_BLOCKS = {"ablations": ablation_table, "v2-targets": v2_targets_table, "headroom": headroom_table,
+                      "margin-shift": margin_shift_table}
 VIDEO_DOC_BLOCKS = {"video-tables": video_doc_tables, "video-targets": video_targets_table}
 #: document -> its blocks
 DOCUMENTS = {README_PATH: BLOCKS, VIDEO_DOC_PATH: VIDEO_DOC_BLOCKS, TRAIN_README_PATH: TRAIN_README_BLOCKS}

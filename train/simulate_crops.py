@@ -13,7 +13,7 @@ chest-up, waist-up, knees-up, side cut, random hidden points, random frame).
 from __future__ import annotations
 
 import warnings
-from typing import NamedTuple
+from typing import NamedTuple, Tuple
 
 import numpy as np
 
@@ -331,7 +331,8 @@ def training_sample(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator,
     return _finish(gt, label, vis, rect, rng, noise=True, jitter_share=jitter_share, jitter_max=jitter_max)
 
 
-def scenario_sample(xy: np.ndarray, label: np.ndarray, scenario: str, rng: np.random.Generator) -> Sample:
+def scenario_sample(xy: np.ndarray, label: np.ndarray, scenario: str, rng: np.random.Generator,
+                    margins: Tuple[float, float] = (0.1, 0.6)) -> Sample:
     """A fixed evaluation case on clean ground truth (no augmentation, no noise).
 
     People need neck and both hips labelled (torso length); the callers keep only
@@ -345,7 +346,10 @@ def scenario_sample(xy: np.ndarray, label: np.ndarray, scenario: str, rng: np.ra
     frame holding everyone (hidden_wide_frame: the same on a canvas with margins
     of 2-20 torso lengths); random_frame uses the training frame generator;
     bottom_anywhere, side_anywhere and two_edges are ``anywhere_frames`` (the cut
-    edge anywhere between the last visible and the first cut point).
+    edge anywhere between the last visible and the first cut point). The frame edges
+    that cut nothing lie ``margins`` (uniform, torso lengths) beyond the body in the
+    height cuts, side_cut and hidden_1to4 (``train.headroom`` shifts them to ask
+    what a model learnt from that rule rather than from the body).
     """
     gt = np.array(xy, np.float64)
     label = np.array(label, bool)
@@ -354,7 +358,7 @@ def scenario_sample(xy: np.ndarray, label: np.ndarray, scenario: str, rng: np.ra
     mid_hip = (gt[:, R_HIP] + gt[:, L_HIP]) / 2
     torso = np.linalg.norm(neck - mid_hip, axis=1)
     box = _bbox(gt, label)
-    margin = rng.uniform(0.1, 0.6, (b, 4)) * torso[:, None]
+    margin = rng.uniform(*margins, (b, 4)) * torso[:, None]
     rect = box + margin * np.array([-1, -1, 1, 1])
     hide = np.zeros_like(label)
     if scenario in ("head_shoulders", "chest_up", "waist_up", "knees_up", "any_height"):
