@@ -227,7 +227,6 @@ def anywhere_frames(xy: np.ndarray, label: np.ndarray, rng: np.random.Generator,
     """
     b = len(xy)
     box = _bbox(xy, label)
-    w = np.maximum(box[:, 2] - box[:, 0], 1e-6)
     h = np.maximum(box[:, 3] - box[:, 1], 1e-6)
     bottom = (kind == 0) | (kind == 3)
     side = (kind == 1) | (kind == 3)
