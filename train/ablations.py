@@ -59,15 +59,10 @@ RUNS: Dict[str, tuple] = {
                 _G + ["--reg-weight", "16", "--top-weight", "0"], []),
     "M_steps96k": ("v2 as shipped, trained 96,000 steps instead of 32,000 (3x the 26-minute budget)",
                    ["--steps", "96000"], []),
-    "S_side_anywhere": ("a specialist: G's network trained 16,000 steps on side_anywhere frames only (the evaluation "
-                        "scenario itself; how far one model could go there if it served nothing else)",
-                        _G + ["--specialist", "side_anywhere", "--steps", "16000"], []),
-    "S_waist_up": ("a specialist: the same on waist_up frames only", _G + ["--specialist", "waist_up", "--steps", "16000"],
-                   []),
-    "S_head_shoulders": ("a specialist: the same on head_shoulders frames only",
-                         _G + ["--specialist", "head_shoulders", "--steps", "16000"], []),
-    "S_side_cut": ("a specialist: the same on side_cut frames only", _G + ["--specialist", "side_cut", "--steps", "16000"],
-                   []),
+    # specialists: how far one model could go on one scenario if it served nothing else
+    **{f"S_{sc}": (f"a specialist: G's network trained 16,000 steps on {sc} evaluation frames only",
+                   _G + ["--specialist", sc, "--steps", "16000"], [])
+       for sc in ("side_anywhere", "waist_up", "head_shoulders", "side_cut")},
     "V_shipped": ("v2 as shipped (32,000 steps), for M_steps96k and the specialists", "shipped", []),
 }
 

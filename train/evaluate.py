@@ -16,7 +16,7 @@ import argparse
 import json
 import logging
 import os
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -100,6 +100,19 @@ def test_people(data: Dict[str, np.ndarray], source: Optional[str] = None, split
     return np.nonzero(ok)[0]
 
 
+def for_scenario(idx: np.ndarray, xy: np.ndarray, scenario: str) -> np.ndarray:
+    """The people of ``idx`` a scenario uses: the height cuts only upright people, the others everyone."""
+    return idx[upright(xy[idx])] if scenario in HEIGHT_CUTS else idx
+
+
+def scenario_case(xy: np.ndarray, label: np.ndarray, scenario: str, rng: np.random.Generator,
+                  margins: Tuple[float, float] = (0.1, 0.6)) -> Sample:
+    """``scenario_sample`` of these people, keeping those it removes a labelled point from (the scored ones)."""
+    s = scenario_sample(xy, label, scenario, rng, margins)
+    keep = (s.label & ~s.visible).any(1)
+    return Sample(*(a[keep] for a in s))
+
+
 def score(pred: np.ndarray, s: Sample, ranges: np.ndarray) -> Dict[str, float]:
     target = s.label & ~s.visible
     torso = np.linalg.norm(s.gt[:, NECK] - (s.gt[:, R_HIP] + s.gt[:, L_HIP]) / 2, axis=1)
@@ -152,10 +165,8 @@ def evaluate(model_path: str = DEFAULT_MODEL_PATH, anchors_dir: str = DEFAULT_AN
             idx = idx[:max_people]
         for sc in SCENARIOS:
             rng = np.random.default_rng(seed + SCENARIOS.index(sc))
-            use = idx[upright(xy[idx])] if sc in HEIGHT_CUTS else idx
-            s = scenario_sample(xy[use], label[use], sc, rng)
-            keep = (s.label & ~s.visible).any(1)
-            s = Sample(*(a[keep] for a in s))
+            use = for_scenario(idx, xy, sc)
+            s = scenario_case(xy[use], label[use], sc, rng)
             row = {}
             for name, method in methods.items():
                 if name in seed_stats:

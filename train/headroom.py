@@ -29,11 +29,11 @@ import numpy as np
 from lib_skelext.completion_model import DEFAULT_MODEL_PATH, load_model
 
 from . import CACHE_DIR, REPO_ROOT
-from .evaluate import (HEIGHT_CUTS, OURS, REGRESSION, V1, V1_PATH, evaluate, limb_ranges, ours_method, score,
-                       test_people, upright)
+from .evaluate import (OURS, REGRESSION, V1, V1_PATH, evaluate, for_scenario, limb_ranges, ours_method,
+                       scenario_case, score, test_people)
 from .prepare import load_people
 from .regression_baseline import BASELINE_PATH, regression_method
-from .simulate_crops import SCENARIOS, Sample, scenario_sample
+from .simulate_crops import SCENARIOS
 
 HEADROOM_PATH = os.path.join(REPO_ROOT, "train", "report", "headroom.json")
 PEERS = (V1, REGRESSION)
@@ -58,12 +58,9 @@ def margin_shift(seed: int = 11) -> Dict[str, Dict[str, Dict[str, float]]]:
         specialist = os.path.join(CACHE_DIR, "abl", f"S_{sc}.safetensors")
         if os.path.isfile(specialist):
             run[SPECIALIST] = ours_method(load_model(specialist), {})
-        idx = test_people(data, split=1)
-        idx = idx[upright(xy[idx])] if sc in HEIGHT_CUTS else idx
+        idx = for_scenario(test_people(data, split=1), xy, sc)
         for name, margins in MARGINS.items():
-            s = scenario_sample(xy[idx], label[idx], sc, np.random.default_rng(seed), margins)
-            keep = (s.label & ~s.visible).any(1)
-            s = Sample(*(a[keep] for a in s))
+            s = scenario_case(xy[idx], label[idx], sc, np.random.default_rng(seed), margins)
             out.setdefault(sc, {})[name] = {m: score(f(s.inp, s.visible, s.rect), s, ranges)["err"]
                                              for m, f in run.items()}
     return out

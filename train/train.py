@@ -123,13 +123,10 @@ def train(cfg: TrainConfig, people_path: str = PEOPLE_PATH, ckpt_path: str = CKP
     xy, label = data["xy"].astype(np.float64), data["label"]
     mean_pose = compute_mean_pose(xy[tr], label[tr])
     if cfg.specialist:  # the scenario's own people: torso labelled, upright for the height cuts (as evaluate)
-        from .evaluate import HEIGHT_CUTS, test_people, upright
+        from .evaluate import for_scenario, test_people
 
-        def eligible(split_id: int, among: np.ndarray) -> np.ndarray:
-            idx = np.intersect1d(test_people(data, split=split_id), among)
-            return idx[upright(xy[idx])] if cfg.specialist in HEIGHT_CUTS else idx
-
-        tr, va = eligible(0, tr), eligible(1, va)
+        tr, va = (for_scenario(np.intersect1d(test_people(data, split=split_id), among), xy, cfg.specialist)
+                  for split_id, among in ((0, tr), (1, va)))
 
     def draw(idx: np.ndarray, gen: np.random.Generator) -> Sample:
         if cfg.specialist:
