@@ -144,6 +144,19 @@
         input.dispatchEvent(new Event("change", { bubbles: true }));
     }
 
+    // Forge (dfdcbab6): its JSON-upload handler (lib_controlnet/controlnet_ui/openpose_editor.py,
+    // render_pose) sets the preview canvas's hidden "background" textbox visible, which shows a large
+    // box of raw "data:image/png;base64,..." text under the preview. Keep those textboxes hidden (their
+    // value, which the canvas reads, is untouched).
+    function hideForgeImageText(unit) {
+        let tries = 0;
+        const timer = setInterval(() => {
+            unit.querySelectorAll(".logical_image_background, .logical_image_foreground")
+                .forEach((el) => { el.style.display = "none"; });
+            if (++tries >= 50) clearInterval(timer);
+        }, 200);
+    }
+
     async function sendToControlNet(tabName) {
         const root = appRoot();
         const jsonLink = root.querySelector("#skelext_downloads a.skelext-download-json");
@@ -167,6 +180,7 @@
         if (imageInput) setFiles(imageInput, await dataUrlToFile(pngLink.href, "skelext_pose.png"));
         const poseInput = unit.querySelector(".cnet-upload-pose input");
         if (poseInput) setFiles(poseInput, await dataUrlToFile(jsonLink.href, "skelext_pose.json"));
+        if (unit.classList.contains("input-accordion")) hideForgeImageText(unit);
         const enabled = unit.querySelector(".cnet-unit-enabled input");
         if (enabled && !enabled.checked) enabled.click();
         if (unit.classList.contains("input-accordion") && typeof window.inputAccordionChecked === "function") {

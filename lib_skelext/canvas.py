@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -144,3 +144,13 @@ def apply_canvas_mode(frame: PoseFrame, mode: str, margin: float = 0.05, *,
     mode keep / fit / expand."""
     transform = canvas_transform(frame, mode, margin)
     return apply_transform(frame, transform, in_place=in_place), transform
+
+
+def apply_shared_canvas_mode(frames: Sequence[PoseFrame], mode: str, margin: float = 0.05, *,
+                             in_place: bool = False) -> Tuple[List[PoseFrame], CanvasTransform]:
+    """One transform for a batch or clip (every frame's points together: a video keeps one size and
+    does not zoom from frame to frame) -> (moved frames, the transform). Frames share one canvas size."""
+    merged = PoseFrame(people=[p for f in frames for p in f.people], canvas_width=frames[0].canvas_width,
+                       canvas_height=frames[0].canvas_height)
+    transform = canvas_transform(merged, mode, margin)
+    return [apply_transform(f, transform, in_place=in_place) for f in frames], transform

@@ -28,79 +28,16 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .errors import SkelextError
 from .pose import L_WRIST, NOSE, R_WRIST, PoseFrame, Source
+from .result import PoseResult
 from .settings import PipelineSettings
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class PoseResult:
-    """frame: people after completion and the canvas mode (pixels of ``frame``'s canvas).
-    detected: the people that went in (image path: as detected on the resized image).
-    settings: the options of the run. transform: the canvas mode's ``CanvasTransform``.
-    image: the resized photo (image path only; before the canvas transform), for overlays.
-    completion_failed: completion raised and ``frame`` is the input pose.
-    timings_s: seconds per stage (detect, complete, canvas, render, total).
-    """
-
-    frame: PoseFrame
-    detected: PoseFrame
-    settings: PipelineSettings
-    transform: Any = None
-    image: Optional[np.ndarray] = None
-    completion_failed: bool = False
-    timings_s: Dict[str, float] = field(default_factory=dict)
-    _control: Optional[np.ndarray] = field(default=None, repr=False)
-
-    @property
-    def control_image(self) -> np.ndarray:
-        """(H, W, 3) uint8 RGB, the ControlNet-style drawing of ``frame`` (draw_* from settings);
-        drawn once and kept."""
-        if self._control is None:
-            self._control = self.draw_control_image()
-        return self._control
-
-    def draw_control_image(self) -> np.ndarray:
-        """The control image drawn now and not kept (long clips: one image in memory at a time)."""
-        if self._control is not None:
-            return self._control
-        from .render import render_frame
-
-        s = self.settings
-        return render_frame(self.frame, draw_body=s.draw_body, draw_hands=s.draw_hands, draw_face=s.draw_face)
-
-    def to_dict(self, normalized: Optional[bool] = None) -> Dict[str, Any]:
-        """OpenPose JSON object of ``frame`` (units: as read, unless ``normalized`` says)."""
-        from .openpose_json import frame_to_dict
-
-        return frame_to_dict(self.frame, normalized=normalized)
-
-    @property
-    def json_text(self) -> str:
-        from .openpose_json import dumps_frame
-
-        return dumps_frame(self.frame)
-
-    @property
-    def completed_points(self) -> int:
-        return int(sum(int(p.completed.sum()) for p in self.frame.people))
-
-    def overlay(self) -> np.ndarray:
-        """The photo under the skeleton (detected vs completed told apart), control-image size."""
-        from .render import render_overlay
-
-        if self.image is None:
-            base = np.zeros((self.frame.canvas_height, self.frame.canvas_width, 3), np.uint8)
-        else:
-            base = self.image if self.transform is None else self.transform.apply_to_image(self.image)
-        return render_overlay(base, self.frame)
 
 
 # ------------------------------------------------------------------ steps
@@ -184,10 +121,12 @@ def complete_guarded(frames: Sequence[PoseFrame], alternatives: int = 1, *,
         return list(frames), True
 
 
-def _finish(frames: Sequence[PoseFrame], settings: PipelineSettings,
-            alternative: int = 0) -> Tuple[List[PoseFrame], List[Any], bool]:
-    """Steps 1-4 over several frames at once -> (frames, transforms, completion failed)."""
-    from .canvas import apply_canvas_mode
+def _finish(frames: Sequence[PoseFrame], settings: PipelineSettings, alternative: int = 0,
+            shared_canvas: bool = False) -> Tuple[List[PoseFrame], List[Any], bool]:
+    """Steps 1-4 over several frames at once -> (frames, transforms, completion failed).
+    shared_canvas: one canvas transform for every frame (they share one canvas size)."""
+    from .canvas import apply_canvas_mode, apply_shared_canvas_mode
+    from .openpose_json import apply_hosts_rule
 
     failed = False
     if not settings.complete:  # plain detection: exactly as found
@@ -200,6 +139,11 @@ def _finish(frames: Sequence[PoseFrame], settings: PipelineSettings,
             work = [f.copy() for f in frames]  # as given: nothing dropped, nothing invented
         else:
             work = [choose_alternative(drop_parts_of_completed(f), alternative) for f in done]
+    if settings.rewrite_scores:
+        work = [apply_hosts_rule(frame) for frame in work]
+    if shared_canvas and len({(f.canvas_width, f.canvas_height) for f in work}) == 1:
+        out, transform = apply_shared_canvas_mode(work, settings.canvas, settings.fit_margin, in_place=True)
+        return out, [transform] * len(out), failed
     out, transforms = [], []
     for frame in work:
         moved, transform = apply_canvas_mode(frame, settings.canvas, settings.fit_margin, in_place=True)  # ours
@@ -209,16 +153,18 @@ def _finish(frames: Sequence[PoseFrame], settings: PipelineSettings,
 
 
 def complete_poses(frames: Sequence[PoseFrame], settings: Optional[PipelineSettings] = None, *,
-                   alternative: int = 0) -> List[PoseResult]:
+                   alternative: int = 0, shared_canvas: bool = False) -> List[PoseResult]:
     """Complete several frames (one forward pass over all their people); one result per frame.
 
     alternative: 0 = the best completion; k = each person's k-th ranked alternative
     (``choose_alternative``; needs ``settings.alternatives`` >= k + 1).
+    shared_canvas: the frames are one batch (a video's frames): fit / expand use one transform for
+    all of them, so the figure does not zoom from frame to frame (frames of one canvas size).
     """
     settings = settings or PipelineSettings()
     _check_alternative(alternative, settings)
     t0 = time.perf_counter()
-    out, transforms, failed = _finish(frames, settings, alternative)
+    out, transforms, failed = _finish(frames, settings, alternative, shared_canvas)
     elapsed = time.perf_counter() - t0
     return [PoseResult(frame=f, detected=src, settings=settings, transform=t, completion_failed=failed,
                        timings_s={"complete": elapsed, "total": elapsed})
@@ -248,23 +194,11 @@ def process_image(image: Any, settings: Optional[PipelineSettings] = None, *, de
     at ``location`` (a ``detectors.DetectorLocation``; default: the standalone folders).
     draw: draw the control image now (False: only when ``result.control_image`` is read).
     """
-    from .resize import resize_image_with_pad
-
     settings = settings or PipelineSettings()
     t0 = time.perf_counter()
     timings: Dict[str, float] = {}
-    padded, remove_pad = resize_image_with_pad(image, settings.resolution)
-    resized = remove_pad(padded)
-    height, width = resized.shape[:2]
-    if detector is None:
-        from .detectors import get_detector
-
-        detector = get_detector(settings.detector, location)
-
-    t = time.perf_counter()
-    detected = detector.detect_people(padded, threshold=settings.detection_threshold)
-    timings["detect"] = time.perf_counter() - t
-    detected.canvas_width, detected.canvas_height = width, height
+    detector = detector if detector is not None else _registry_detector(settings, location)
+    detected, resized, timings["detect"] = _detect(image, settings, detector)
 
     t = time.perf_counter()
     (frame,), (transform,), failed = _finish([detected], settings)
@@ -277,3 +211,48 @@ def process_image(image: Any, settings: Optional[PipelineSettings] = None, *, de
         timings["render"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     return result
+
+
+def _registry_detector(settings: PipelineSettings, location: Any) -> Any:
+    from .detectors import get_detector
+
+    return get_detector(settings.detector, location)
+
+
+def _detect(image: Any, settings: PipelineSettings, detector: Any) -> Tuple[PoseFrame, np.ndarray, float]:
+    """Detection on ControlNet's resized, padded image -> (people on the resized image's canvas,
+    the resized image, seconds)."""
+    from .resize import resize_image_with_pad
+
+    padded, remove_pad = resize_image_with_pad(image, settings.resolution)
+    resized = remove_pad(padded)
+    t = time.perf_counter()
+    detected = detector.detect_people(padded, threshold=settings.detection_threshold)
+    elapsed = time.perf_counter() - t
+    detected.canvas_height, detected.canvas_width = resized.shape[:2]
+    return detected, resized, elapsed
+
+
+def process_images(images: Sequence[Any], settings: Optional[PipelineSettings] = None, *, detector: Any = None,
+                   location: Any = None, shared_canvas: bool = True,
+                   on_image: Optional[Callable[[int], None]] = None) -> List[PoseResult]:
+    """A batch of images (e.g. a video's frames) -> one result each, as ``process_image``, with one
+    forward pass for every person and (``shared_canvas``) one fit / expand transform for the whole
+    batch where the images share one size. Control images are drawn when first read.
+    on_image(i): called after image i was detected (progress bars)."""
+    settings = settings or PipelineSettings()
+    detector = detector if detector is not None else _registry_detector(settings, location)
+    detected, resized, seconds = [], [], []
+    for i, image in enumerate(images):
+        frame, photo, elapsed = _detect(image, settings, detector)
+        detected.append(frame)
+        resized.append(photo)
+        seconds.append(elapsed)
+        if on_image is not None:
+            on_image(i)
+    t = time.perf_counter()
+    frames, transforms, failed = _finish(detected, settings, shared_canvas=shared_canvas)
+    complete_s = (time.perf_counter() - t) / max(1, len(frames))
+    return [PoseResult(frame=f, detected=d, settings=settings, transform=tr, image=photo, completion_failed=failed,
+                       timings_s={"detect": s, "complete": complete_s, "total": s + complete_s})
+            for f, d, tr, photo, s in zip(frames, detected, transforms, resized, seconds)]

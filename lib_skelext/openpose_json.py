@@ -4,10 +4,14 @@ Format: ``{"people": [{"pose_keypoints_2d": [x, y, c] * 18, "face_keypoints_2d":
 [...], "hand_left_keypoints_2d": [...], "hand_right_keypoints_2d": [...]}],
 "animals": [], "canvas_width": W, "canvas_height": H}``.
 
-* Missing points are ``[0, 0, 0]``; completed points are written as
-  ``[x, y, 1.0]`` so every reader draws them (ControlNet drops c < 1). Which
-  points were completed, and the model's confidence, go in the extra
-  per-person key ``"skelext"`` that other readers ignore.
+* The hosts' rule: every present point skelext writes, detected or completed, is
+  ``[x, y, 1.0]``; missing points are ``[0, 0, 0]``. sd-webui-controlnet's
+  ``decode_json_as_poses``, comfyui_controlnet_aux's drawing and the openpose
+  editor drop every point with c < 1.0. The detector's scores (``scores``, per
+  part), which points were completed and the model's confidence go in the extra
+  per-person key ``"skelext"`` that other readers ignore, and are read back from it.
+  Points read from a file and left unchanged are written back exactly as read
+  (``core``'s ``rewrite_scores`` option applies the rule to them too).
 * Coordinates are pixels or 0..1. The reader guesses only when not told: a
   file is normalised when every present coordinate lies in [-1, 2] (not
   ControlNet's [0, 1], which completed off-canvas points would break).
@@ -20,6 +24,7 @@ tables, units, the origin bookkeeping and the ``skelext`` key must change togeth
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
@@ -48,9 +53,14 @@ class PersonOrigin:
     keys: List[str]
     raw: Dict[str, Any]
     px: Dict[str, Optional[np.ndarray]]
+    #: apply the hosts' rule to unchanged points too (``apply_hosts_rule``)
+    rewrite_scores: bool = False
 #: Frames in one list-of-frames document (a 10-minute clip at 60 fps is 36,000).
 MAX_FRAMES = 100_000
 MAX_FACE_POINTS = 200
+#: Coordinates beyond this many pixels from the canvas origin are refused (a typo or garbage: a pose
+#: that far off would be drawn as nothing and could not be placed on any canvas).
+MAX_COORDINATE_PX = 1e6
 #: Normalised files have every present coordinate within this range.
 _NORMALIZED_RANGE = (-1.0, 2.0)
 
@@ -160,8 +170,20 @@ def _check_tree(doc: Dict[str, Any]) -> None:
                 raise SkelextError(f"{join(where, key, value)}: number too large")
 
 
-def frame_from_dict(doc: Any, *, normalized: Optional[bool] = None) -> PoseFrame:
-    """Parsed OpenPose JSON -> PoseFrame in pixels. Raises SkelextError."""
+def _check_coordinates(i: int, key: str, points: Optional[np.ndarray], limit: Optional[float]) -> None:
+    if points is None or limit is None:
+        return
+    far = (points[:, 2] > 0) & (np.abs(points[:, :2]) > limit).any(axis=1)
+    if far.any():
+        k = int(np.flatnonzero(far)[0])
+        raise SkelextError(f"people[{i}].{key} point {k}: coordinate ({points[k, 0]:g}, {points[k, 1]:g}) is out of "
+                           f"range (at most {limit:g} pixels from the canvas origin)")
+
+
+def frame_from_dict(doc: Any, *, normalized: Optional[bool] = None,
+                    max_coordinate: Optional[float] = MAX_COORDINATE_PX) -> PoseFrame:
+    """Parsed OpenPose JSON -> PoseFrame in pixels. Raises SkelextError.
+    max_coordinate: present points further than this (pixels, either axis) are refused (None: any)."""
     if not isinstance(doc, dict):
         raise SkelextError(f"expected a JSON object with 'people' and the canvas size, got {type(doc).__name__}")
     _check_tree(doc)
@@ -194,6 +216,8 @@ def frame_from_dict(doc: Any, *, normalized: Optional[bool] = None) -> PoseFrame
     people: List[Person] = []
     for person_doc, parts in zip(people_doc, parsed):
         pixel_parts = {k: (None if v is None else v * scale) for k, v in parts.items()}
+        for key, points in pixel_parts.items():
+            _check_coordinates(len(people), key, points, max_coordinate)
         body = pixel_parts[BODY_KEY] if pixel_parts[BODY_KEY] is not None else np.zeros((N_BODY, 3))
         extra = {k: v for k, v in person_doc.items() if k not in _PART_KEYS}
         person = Person(
@@ -204,10 +228,12 @@ def frame_from_dict(doc: Any, *, normalized: Optional[bool] = None) -> PoseFrame
             extra=extra,
         )
         _restore_skelext_info(person, scale)
+        read_px = {k: (None if v is None else v.copy()) for k, v in pixel_parts.items()}
+        if isinstance(person.extra.get(SKELEXT_KEY), dict):
+            _restore_scores(person, person.extra[SKELEXT_KEY], read_px)
         # What was read, to write untouched points back verbatim.
         person.origin = PersonOrigin(keys=list(person_doc.keys()),
-                                     raw={k: person_doc.get(k) for k in _PART_KEYS},
-                                     px={k: (None if v is None else v.copy()) for k, v in pixel_parts.items()})
+                                     raw={k: person_doc.get(k) for k in _PART_KEYS}, px=read_px)
         people.append(person)
 
     extra = {k: v for k, v in doc.items() if k not in ("people", "animals", "canvas_width", "canvas_height")}
@@ -219,8 +245,30 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _restore_scores(person: Person, info: Dict[str, Any], pixel_parts: Dict[str, Optional[np.ndarray]]) -> None:
+    """The detector's scores back onto the points they were recorded for (present points only), in the
+    person and in what was read (so the points still count as unchanged and are written back as read)."""
+    recorded = info.get(SCORES_KEY)
+    if not isinstance(recorded, dict):
+        return
+    parts = _person_parts(person)
+    for name, key in _SCORE_PARTS:
+        values, points = recorded.get(name), parts.get(name)
+        if points is None or not isinstance(values, list) or len(values) != len(points) \
+                or not all(_is_number(v) and v >= 0 for v in values):
+            continue
+        scores = np.array(values, dtype=np.float64)
+        use = (points[:, 2] > 0) & (scores > 0)
+        if name == "body":
+            use &= person.source != Source.COMPLETED
+        points[use, 2] = scores[use]
+        read = pixel_parts.get(key)
+        if read is not None and read.shape == points.shape:
+            read[use, 2] = scores[use]
+
+
 def _restore_skelext_info(person: Person, scale: np.ndarray) -> None:
-    """Re-read what an earlier skelext run recorded (completed points, confidence, alternatives)."""
+    """Re-read what an earlier skelext run recorded (completed points, confidence, alternatives, scores)."""
     info = person.extra.get(SKELEXT_KEY)
     if not isinstance(info, dict):
         return
@@ -244,9 +292,10 @@ def _restore_skelext_info(person: Person, scale: np.ndarray) -> None:
         person.alternative_scores = [float(best)] + [float(alt["score"]) for alt in alternatives]
 
 
-def loads_frame(text: Union[str, bytes], *, normalized: Optional[bool] = None) -> PoseFrame:
+def loads_frame(text: Union[str, bytes], *, normalized: Optional[bool] = None,
+                max_coordinate: Optional[float] = MAX_COORDINATE_PX) -> PoseFrame:
     """OpenPose JSON text -> PoseFrame in pixels. Raises SkelextError on bad input."""
-    return frame_from_dict(parse_json(text), normalized=normalized)
+    return frame_from_dict(parse_json(text), normalized=normalized, max_coordinate=max_coordinate)
 
 
 def frames_from_json(doc: Any, *, normalized: Optional[bool] = None) -> Tuple[List[PoseFrame], bool]:
@@ -290,7 +339,8 @@ def _part_out(points: Optional[np.ndarray], key: str, person: Person, scale: np.
         if px is None and (points is None or not (points[:, 2] > 0).any()):
             return raw  # null, [] or absent as it was (a body read as null is all zeros)
         if points is not None and px is not None and points.shape == px.shape and np.array_equal(points, px) \
-                and (completed is None or not completed.any()):
+                and (completed is None or not completed.any()) \
+                and not (origin.rewrite_scores and _breaks_hosts_rule(raw)):
             return raw
     if points is None:
         return None
@@ -298,17 +348,33 @@ def _part_out(points: Optional[np.ndarray], key: str, person: Person, scale: np.
     if origin is not None and px is not None:
         k = min(len(px), len(points))
         unchanged[:k] = (points[:k] == px[:k]).all(1)
+        if origin.rewrite_scores:
+            raw_c = np.array([v for v in raw[2::3]], dtype=np.float64)[:k]
+            unchanged[:k] &= (raw_c == 0) | (raw_c == 1.0)
     out: List[float] = []
     for i, point in enumerate(points):
         if unchanged[i] and not (completed is not None and completed[i]):
             out.extend(raw[3 * i:3 * i + 3])
         elif completed is not None and completed[i]:
             out.extend([float(point[0] / scale[0]), float(point[1] / scale[1]), 1.0])
-        elif point[2] > 0:
-            out.extend([float(point[0] / scale[0]), float(point[1] / scale[1]), float(point[2])])
+        elif point[2] > 0:  # the hosts' rule: present is c = 1.0 (the score goes to the record)
+            out.extend([float(point[0] / scale[0]), float(point[1] / scale[1]), 1.0])
         else:
             out.extend([0.0, 0.0, 0.0])
     return out
+
+
+def _breaks_hosts_rule(raw: Any) -> bool:
+    """A part as read has a present point whose c is not 1.0."""
+    return isinstance(raw, list) and any(c != 0 and c != 1.0 for c in raw[2::3])
+
+
+def apply_hosts_rule(frame: PoseFrame) -> PoseFrame:
+    """Points read with 0 < c != 1.0 will be written as c = 1.0 too, though unchanged (in place)."""
+    for person in frame.people:
+        if person.origin is not None:  # shared with copies of the person: replaced, not changed
+            person.origin = dataclasses.replace(person.origin, rewrite_scores=True)
+    return frame
 
 
 def person_to_dict(person: Person, scale: np.ndarray) -> Dict[str, Any]:
@@ -328,6 +394,13 @@ def person_to_dict(person: Person, scale: np.ndarray) -> Dict[str, Any]:
         if key not in doc:
             doc[key] = value
     info = _skelext_info(person, scale)
+    scores = _detector_scores(person, doc)
+    if scores:
+        info = info if info is not None else {k: v for k, v in (person.extra.get(SKELEXT_KEY) or {}).items()
+                                              if k not in _COMPLETION_KEYS}
+        info[SCORES_KEY] = scores
+    elif info is not None:
+        info.pop(SCORES_KEY, None)
     if info is not None:
         doc[SKELEXT_KEY] = info
     elif not _body_unchanged(person):
@@ -342,7 +415,33 @@ def person_to_dict(person: Person, scale: np.ndarray) -> Dict[str, Any]:
 
 
 #: The keys of the ``skelext`` record that describe a completion (rebuilt on every write).
-_COMPLETION_KEYS = ("completed", "confidence", "alternatives", "best_score")
+_COMPLETION_KEYS = ("completed", "confidence", "alternatives", "best_score", "scores")
+#: The record's key for the detector's scores: {"body": [18], "face": [n], "hand_left": [21], ...}
+#: (0 for missing and completed points), for the parts that had a score other than 1.0.
+SCORES_KEY = "scores"
+_SCORE_PARTS = (("body", BODY_KEY), ("face", FACE_KEY), ("hand_left", LEFT_KEY), ("hand_right", RIGHT_KEY))
+
+
+def _person_parts(person: Person) -> Dict[str, Optional[np.ndarray]]:
+    return {"body": person.body, "face": person.face, "hand_left": person.hand_left, "hand_right": person.hand_right}
+
+
+def _detector_scores(person: Person, written: Dict[str, Any]) -> Dict[str, List[float]]:
+    """The point scores of each part where a point scoring other than 1.0 was written with c = 1.0
+    (the hosts' rule), so the scores live on in the record: 0 for missing and completed points."""
+    out: Dict[str, List[float]] = {}
+    parts = _person_parts(person)
+    for name, key in _SCORE_PARTS:
+        points, values = parts[name], written.get(key)
+        if points is None or not isinstance(values, list) or len(values) != 3 * len(points):
+            continue
+        scores = np.where(points[:, 2] > 0, points[:, 2], 0.0)
+        if name == "body":
+            scores = np.where(person.completed, 0.0, scores)
+        written_c = np.array([v if _is_number(v) else 0.0 for v in values[2::3]], dtype=np.float64)
+        if ((scores > 0) & (scores != 1.0) & (written_c == 1.0)).any():
+            out[name] = [float(c) for c in scores]
+    return out
 
 
 def _body_unchanged(person: Person) -> bool:

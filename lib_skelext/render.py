@@ -1,9 +1,9 @@
 """Draw poses exactly as ControlNet's OpenPose preprocessors do, plus a preview overlay.
 
-ControlNet's drawing (annotator/openpose/util.py), reimplemented from its
-documented behaviour: per person, limbs as filled ellipses of half-width 4 in
-18 fixed colours, then the whole canvas x 0.6, then joints as radius-4 circles
-in full colour; hands as 2 px lines coloured by HSV hue with joints as
+ControlNet's drawing (sd-webui-controlnet v1.1.455 annotator/openpose/util.py,
+comfyui_controlnet_aux v1.1.5 dwpose/util.py: the same code), reimplemented from its
+behaviour: per person, limbs as filled ellipses of half-width 4 in 18 fixed colours
+scaled by 0.6 (``int(c * 0.6)``), then joints as radius-4 circles in full colour; hands as 2 px lines coloured by HSV hue with joints as
 (0, 0, 255) dots of radius 4; face as white dots of radius 3; black canvas.
 Points at x or y < 1 px are not drawn for hands and face, as in ControlNet.
 """
@@ -62,8 +62,9 @@ def _draw_body(canvas: np.ndarray, body: np.ndarray) -> np.ndarray:
         if not (math.isfinite(length) and math.isfinite(angle)):  # ends ~1e308 apart: nothing to see
             continue
         polygon = cv2.ellipse2Poly(center, (_coord(length / 2), STICK_HALF_WIDTH), int(angle), 0, 360, 1)
-        cv2.fillConvexPoly(canvas, polygon, color)
-    canvas = (canvas * LIMB_DIM).astype(np.uint8)
+        # the limb's colour dimmed, not the canvas (an earlier version's whole-canvas dimming also
+        # dimmed the joints, hands and faces of the people drawn before)
+        cv2.fillConvexPoly(canvas, polygon, [int(float(c) * LIMB_DIM) for c in color])
     for i in range(N_BODY):
         if present[i]:
             cv2.circle(canvas, (_coord(body[i, 0]), _coord(body[i, 1])), JOINT_RADIUS, BODY_COLORS[i], thickness=-1)

@@ -122,6 +122,11 @@ _SPECS = (
                "sequences (video frames): causal (frame t uses frames up to t; live use) or offline "
                "(both sides; steadier, needs the whole clip)",
                "Sequence mode", choices=SEQUENCE_MODES),
+    OptionSpec("rewrite_scores", "bool", False,
+               "points read from the input with a score other than 1.0 are written as [x, y, 1.0] too "
+               "(ControlNet, comfyui_controlnet_aux and the editors drop c < 1.0), their scores kept in the "
+               "person's skelext record; otherwise points read and not changed are written back exactly as read",
+               "Rewrite input scores"),
     OptionSpec("smooth_detected", "bool", False,
                "sequences: also smooth the detected points (otherwise they come back exactly as detected)",
                "Smooth detected points"),
@@ -147,6 +152,7 @@ class PipelineSettings:
     fit_margin: float = OPTIONS["fit_margin"].default
     sequence_mode: str = OPTIONS["sequence_mode"].default
     smooth_detected: bool = OPTIONS["smooth_detected"].default
+    rewrite_scores: bool = OPTIONS["rewrite_scores"].default
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -177,8 +183,9 @@ def add_cli_options(parser: argparse.ArgumentParser, names: Iterable[str], **fla
         flag = flag_names.get(name, spec.cli_flag)
         help_text = f"{spec.help} (default {str(spec.default).lower() if spec.kind == 'bool' else spec.default})"
         if spec.kind == "bool":
-            # booleans that default to true are switched off: --no-complete, --no-hands
-            parser.add_argument(flag, dest=name, action="store_false" if spec.default else "store_true",
+            # both spellings, meaning what they say: --complete / --no-complete, --hands / --no-hands
+            positive = "--" + flag[len("--no-"):] if flag.startswith("--no-") else flag
+            parser.add_argument(positive, dest=name, action=argparse.BooleanOptionalAction, default=spec.default,
                                 help=help_text)
         elif spec.kind == "choice":
             parser.add_argument(flag, dest=name, choices=spec.choices, default=spec.default, help=help_text)

@@ -381,8 +381,26 @@ def ensure_dwpose_weights(explicit_dir: Optional["str | os.PathLike[str]"] = Non
     ``dwpose_search_dirs(explicit_dir=explicit_dir)`` (host glue passes its own)."""
     dirs = list(search_dirs) if search_dirs is not None else dwpose_search_dirs(explicit_dir=explicit_dir, env=env)
     target = download_dir(dirs, explicit_dir, env)
+    missing = [w.name for w in DWPOSE_FILES if find_file(w.name, dirs) is None]
+    if missing and not (allow_download if allow_download is not None else not offline(env)):
+        raise SkelextError(_missing_dwpose_message(missing, dirs, target, f"downloads are off ({ENV_OFFLINE}=1)"))
     paths: Dict[str, Path] = {}
     for weight in DWPOSE_FILES:
-        paths[weight.name] = ensure_file(weight, dirs, target_dir=target, allow_download=allow_download,
-                                         progress=progress, timeout=timeout, urlopen=urlopen, env=env)
+        try:
+            paths[weight.name] = ensure_file(weight, dirs, target_dir=target, allow_download=allow_download,
+                                             progress=progress, timeout=timeout, urlopen=urlopen, env=env)
+        except SkelextError as exc:
+            if weight.name not in missing:  # a file that is there but broken: its own message says what
+                raise
+            raise SkelextError(_missing_dwpose_message(missing, dirs, target, str(exc).split("; ")[0])) from None
     return DWPosePaths(detector=paths[DWPOSE_DETECTOR.name], pose=paths[DWPOSE_POSE.name])
+
+
+def _missing_dwpose_message(missing: Sequence[str], dirs: Sequence[Path], target: Path, reason: str) -> str:
+    """One line: every DWPose file missing, every folder searched, where to put them, and the offline
+    alternative."""
+    looked = ", ".join(str(d) for d in dirs) or "no folder"
+    urls = " and ".join(w.url for w in DWPOSE_FILES if w.name in missing)
+    return (f"DWPose needs {' and '.join(missing)}, not found in: {looked} ({reason.rstrip('.')}); download "
+            f"{urls} into {target} (or pass --weights-dir / set {ENV_DWPOSE_DIR}), or choose the detector "
+            "'blazepose' (mediapipe, offline, no files)")

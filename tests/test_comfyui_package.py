@@ -131,7 +131,9 @@ def test_pyproject_has_what_the_comfy_registry_reads():
     assert "version" not in project.get("dynamic", [])
     assert project["version"] == lib_skelext.__version__  # static, and the same as the package's
     assert [int(p) for p in project["version"].split(".")] and project["version"].count(".") == 2
-    assert (REPO / project["license"]["file"]).is_file()
+    # an SPDX expression with its file (PEP 639): setuptools >= 77 warns about the older table form
+    assert project["license"] == "MIT" and (REPO / "LICENSE").read_text().startswith("MIT License")
+    assert all((REPO / f).is_file() for f in project["license-files"])
     assert project["urls"]["Repository"].startswith("https://")
     for key in ("PublisherId", "DisplayName", "Icon"):
         assert comfy[key], key

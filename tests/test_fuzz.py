@@ -120,7 +120,7 @@ def test_property_complete_frame_and_json_round_trip(model, crowd, width, height
     # written and read back (pixels): bodies, completed flags and alternatives are exact
     text = dumps_frame(out)
     assert "NaN" not in text and "Infinity" not in text
-    back = loads_frame(text, normalized=False)
+    back = loads_frame(text, normalized=False, max_coordinate=None)  # surfaces refuse |x| > 1e6 px
     assert dumps_frame(back) == text
     for a, b in zip(out.people, back.people):
         assert np.array_equal(a.body[a.body[:, 2] > 0], b.body[b.body[:, 2] > 0])

@@ -120,14 +120,43 @@ def test_frame_built_in_code_writes_missing_as_zeros():
     out = json.loads(dumps_frame(frame))
     pts = out["people"][0]["pose_keypoints_2d"]
     assert len(pts) == 54
-    assert pts[3:6] == pytest.approx([10.5, 20.25, 0.9])
+    # the hosts' rule: a present point is c = 1.0 (ControlNet and aux drop c < 1); its score lives on
+    assert pts[3:6] == pytest.approx([10.5, 20.25, 1.0])
     for i in range(18):
         if i != 1:
             assert pts[3 * i:3 * i + 3] == [0, 0, 0]
     assert (out["canvas_width"], out["canvas_height"]) == (64, 32)
-    assert "skelext" not in out["people"][0]
+    assert out["people"][0]["skelext"] == {"scores": {"body": [0.0, 0.9] + [0.0] * 16}}
+    assert loads_frame(json.dumps(out)).people[0].body[1, 2] == 0.9  # read back from the record
     out_norm = json.loads(dumps_frame(frame, normalized=True))
-    assert out_norm["people"][0]["pose_keypoints_2d"][3:6] == pytest.approx([10.5 / 64, 20.25 / 32, 0.9])
+    assert out_norm["people"][0]["pose_keypoints_2d"][3:6] == pytest.approx([10.5 / 64, 20.25 / 32, 1.0])
+
+
+def test_scores_of_points_scoring_one_are_not_recorded():
+    body = np.zeros((18, 3))
+    body[1] = [10.5, 20.25, 1.0]
+    out = json.loads(dumps_frame(PoseFrame(people=[Person(body=body)], canvas_width=64, canvas_height=32)))
+    assert "skelext" not in out["people"][0]
+
+
+def test_points_read_with_low_scores_are_written_as_read_unless_the_rule_is_asked():
+    from lib_skelext.openpose_json import apply_hosts_rule
+
+    doc = {"people": [{"pose_keypoints_2d": [5, 6, 0.5] + [0, 0, 0] * 16 + [7, 8, 1],
+                       "hand_left_keypoints_2d": [1, 2, 0.25] * 21}], "canvas_width": 64, "canvas_height": 32}
+    frame = loads_frame(json.dumps(doc))
+    assert json.loads(dumps_frame(frame)) == doc  # unchanged: exactly as read
+    copy = frame.copy()
+    out = json.loads(dumps_frame(apply_hosts_rule(copy)))
+    person = out["people"][0]
+    assert person["pose_keypoints_2d"][:3] == [5, 6, 1.0] and person["pose_keypoints_2d"][-3:] == [7, 8, 1]
+    assert person["hand_left_keypoints_2d"][:3] == [1, 2, 1.0]
+    assert person["skelext"]["scores"]["body"][0] == 0.5 and person["skelext"]["scores"]["hand_left"][0] == 0.25
+    assert json.loads(dumps_frame(frame)) == doc  # the frame it was copied from is untouched
+    # and read back: the scores are restored, the file written again is the same
+    again = loads_frame(json.dumps(out))
+    assert again.people[0].body[0, 2] == 0.5 and again.people[0].hand_left[0, 2] == 0.25
+    assert json.loads(dumps_frame(again)) == out
 
 
 def test_completed_points_written_with_confidence_one_and_listed():

@@ -69,6 +69,9 @@ def build_router(*, auth: Optional[str] = None, max_body_bytes: int = MAX_BODY_B
         try:
             settings = settings_from_request(req)
             frames, as_list = read_poses(req.pose, req.coords)
+            if req.sequence and not as_list:
+                raise SkelextError("sequence: true needs a list of frames (one OpenPose object per video "
+                                   "frame); a single pose object is not a sequence")
         except SkelextError as exc:
             raise fail(exc) from None
         completion_model()

@@ -26,6 +26,10 @@ def _complete_one(src: Path, dst: Path, args: argparse.Namespace, png: Optional[
     if sequence:  # the file's list of frames is one clip: tracked, steady
         from ..sequence import complete_sequence
 
+        if not as_list:
+            raise SkelextError("--sequence needs a list of frames (one OpenPose object per video frame) or a "
+                               "folder of frames; this file holds a single pose")
+
         results = complete_sequence(frames, settings_from_args(args))
     else:
         results = complete_poses(frames, settings_from_args(args))
@@ -126,7 +130,7 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
                    help="output units (default: as the input)")
     p.add_argument("--indent", type=int, default=None, help="indent the JSON output")
     _add_coords(p)
-    add_cli_options(p, ["canvas", "alternatives", "fit_margin"])
+    add_cli_options(p, ["canvas", "alternatives", "fit_margin", "rewrite_scores"])
     p.add_argument("--sequence", action="store_true",
                    help="the frames are one video: IN is a folder whose *.json files, in natural name order, "
                         "are consecutive frames, or a file holding a list of frames; people are tracked "

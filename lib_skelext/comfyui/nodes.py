@@ -118,8 +118,8 @@ class SkelextCompletePose:
                 raise SkelextError("alternative applies to single images; with sequence on, the hypotheses "
                                    "are chosen consistently over time: set alternative to 0")
             results = _sequence_results(frames, settings.replace(alternatives=1), sequence)
-        else:
-            results = complete_poses(frames, settings, alternative=int(alternative))  # one forward pass
+        else:  # one forward pass; one fit / expand transform for the whole batch (no zooming)
+            results = complete_poses(frames, settings, alternative=int(alternative), shared_canvas=True)
         bar.update(1)
         images = []
         for result in results:
@@ -138,10 +138,13 @@ class SkelextDetectPose:
                    "the WebUI's dwpose_full preprocessor as a node.")
     CATEGORY = CATEGORY
     FUNCTION = "detect"
-    RETURN_TYPES = ("IMAGE", POSE)
-    RETURN_NAMES = ("control_image", "pose_keypoint")
-    OUTPUT_TOOLTIPS = ("the skeletons drawn as ControlNet does, at the resized image's size (B x H x W x 3)",
-                       POSE_OUT_TOOLTIP + "; canvas = the control image")
+    RETURN_TYPES = ("IMAGE", POSE, "IMAGE")
+    RETURN_NAMES = ("control_image", "pose_keypoint", "photo")
+    OUTPUT_TOOLTIPS = ("the skeletons drawn as ControlNet does, on the pose's canvas (B x H x W x 3)",
+                       POSE_OUT_TOOLTIP + "; canvas = the control image",
+                       "the resized photos placed on the pose's canvas as the canvas mode placed the poses "
+                       "(fit scales, expand adds black borders): connect it to Render Pose's image to draw "
+                       "the poses over their photo with any canvas mode")
 
     @classmethod
     def INPUT_TYPES(cls) -> Dict[str, Any]:
@@ -159,7 +162,7 @@ class SkelextDetectPose:
     def detect(self, image: Any, detector: str = "dwpose", resolution: int = 512, canvas: str = "keep",
                detection_threshold: float = 0.3, complete: bool = True, draw_hands: bool = True,
                draw_face: bool = True, sequence: str = "off") -> Dict[str, Any]:
-        from ..core import process_image
+        from ..core import process_images
         from ..detectors import get_detector
         from .host import dwpose_location, progress_bar
         from .tensors import images_from_tensor, pad_to_common_size, tensor_from_images
@@ -168,18 +171,22 @@ class SkelextDetectPose:
         settings = _settings(detector=detector, resolution=resolution, canvas=canvas,
                              detection_threshold=detection_threshold, complete=complete, draw_hands=draw_hands,
                              draw_face=draw_face)
+        if sequence not in SEQUENCE_CHOICES:
+            raise SkelextError(f"sequence must be one of {', '.join(SEQUENCE_CHOICES)}, got {sequence!r}")
         found = get_detector(settings.detector, dwpose_location())  # loads once; missing weights: one line
         bar = progress_bar(len(photos))
-        results = []
-        for photo in photos:  # with sequence on: detection only here, then the clip is completed as one
-            plain = settings.replace(complete=False, canvas="keep") if sequence != "off" else settings
-            results.append(process_image(photo, plain, detector=found, draw=sequence == "off"))
-            bar.update(1)
+        # the batch is one batch: one forward pass, one fit / expand transform for every image (no zooming
+        # from frame to frame); with sequence on, detection only here, then the clip is completed as one
+        plain = settings.replace(complete=False, canvas="keep") if sequence != "off" else settings
+        results = process_images(photos, plain, detector=found, on_image=lambda i: bar.update(1))
+        placed = [r.transform.apply_to_image(r.image) for r in results]
         if sequence != "off":
             results = _sequence_results([r.frame for r in results], settings, sequence)
+            placed = [results[i].transform.apply_to_image(photo) for i, photo in enumerate(placed)]
         images, (height, width) = pad_to_common_size([r.control_image for r in results])
+        placed, _ = pad_to_common_size(placed)
         poses = pose_keypoint_from_frames([r.frame for r in results], (width, height))
-        return {"ui": ui_json(poses), "result": (tensor_from_images(images), poses)}
+        return {"ui": ui_json(poses), "result": (tensor_from_images(images), poses, tensor_from_images(placed))}
 
 
 class SkelextRenderPose:

@@ -23,7 +23,8 @@ SCRIPT = HERE / "webui_page.js"
 REPO_NODE_MODULES = HERE.parents[1] / "tests" / "browser" / "node_modules"
 PAGE_CHECKS = ("page loads", "ControlNet panel lists the preprocessor with its sliders",
                "ControlNet preview draws a completed skeleton, Edit/JSON shown",
-               "skelext tab runs and Send to ControlNet fills a unit", "Settings has the skelext section")
+               "skelext tab runs and Send to ControlNet fills a unit; ControlNet's preview draws the pose",
+               "Settings has the skelext section")
 
 
 def _node_modules() -> List[str]:

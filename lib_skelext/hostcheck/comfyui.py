@@ -18,7 +18,10 @@ Checks, one ``Check`` each:
 * malformed JSON, NaN, an empty batch, and a photo under a pose of another size: the run
   fails on our node with our one-line message in ``/history/<id>`` (``execution_error``),
   and ComfyUI still answers afterwards;
-* a combo value outside the choices is refused by ``POST /prompt`` with ``node_errors``.
+* a combo value outside the choices is refused by ``POST /prompt`` with ``node_errors``;
+* with comfyui_controlnet_aux installed: its *Render Pose JSON (Human)* (which drops points with
+  c < 1.0) on *Detect + Complete Pose*'s output (canvas expand) draws exactly skelext's control
+  image, and *Render Pose* draws that pose over the detect node's placed photo.
 
 HTTP goes through ``http.send``, as for the WebUI checks.
 
@@ -175,9 +178,15 @@ def is_normalized_by_controlnet_aux(doc: Dict[str, Any]) -> bool:
 
 
 # ------------------------------------------------------------------ checks
+class _Skip(Exception):
+    """A check that does not apply to this host (the message says why)."""
+
+
 def _check(name: str, fn: Callable[[], str]) -> Check:
     try:
         return Check(name, True, fn())
+    except _Skip as exc:
+        return Check(name, False, str(exc), skipped=True)
     except (HostError, AssertionError, KeyError, ValueError, TypeError, IndexError) as exc:
         return Check(name, False, f"{type(exc).__name__}: {exc}" if not isinstance(exc, (HostError, AssertionError))
                      else str(exc))
@@ -281,6 +290,50 @@ def check_detect_blazepose(client: ComfyClient, deadline: float) -> str:
     return f"uploaded {name}; 1 person, completed points {completed}; control image {size[0]}x{size[1]}"
 
 
+def _lit(png: bytes) -> Tuple[Any, int]:
+    """(RGB array, pixels that are not black) of a PNG."""
+    import numpy as np
+    from PIL import Image
+
+    image = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    return image, int((image.max(axis=2) > 0).sum())
+
+
+def check_aux_render(client: ComfyClient, deadline: float) -> str:
+    """comfyui_controlnet_aux's *Render Pose JSON (Human)* (its own reader: c < 1.0 is missing) on
+    *Detect + Complete Pose*'s output (canvas expand) draws what skelext drew, and *Render Pose* draws
+    the same poses over the detect node's placed photo."""
+    status, _ = client.request("GET", "/object_info/RenderPeopleKps")
+    if status != 200 or not json.loads(_ or b"{}"):
+        raise _Skip("comfyui_controlnet_aux is not installed (no RenderPeopleKps node)")
+    name = client.upload_image(f"skelext_check_{uuid.uuid4().hex[:8]}.png", PHOTO.read_bytes())
+    prompt = {
+        "1": {"class_type": "LoadImage", "inputs": {"image": name}},
+        "2": {"class_type": "SkelextDetectPose", "inputs": {
+            "image": ["1", 0], "detector": "blazepose", "resolution": 512, "canvas": "expand",
+            "detection_threshold": 0.3, "complete": True, "draw_hands": True, "draw_face": True}},
+        "3": {"class_type": "RenderPeopleKps", "inputs": {"kps": ["2", 1], "render_body": True,
+                                                           "render_hand": True, "render_face": True}},
+        "4": {"class_type": "PreviewImage", "inputs": {"images": ["2", 0]}},
+        "5": {"class_type": "PreviewImage", "inputs": {"images": ["3", 0]}},
+        "6": {"class_type": "SkelextRenderPose", "inputs": {"pose_keypoint": ["2", 1], "draw_body": True,
+                                                            "draw_hands": True, "draw_face": True,
+                                                            "image": ["2", 2]}},
+        "7": {"class_type": "PreviewImage", "inputs": {"images": ["6", 0]}},
+    }
+    outputs = _outputs(client.wait(client.queue(prompt), deadline))
+    ours, ours_lit = _lit(client.view(outputs["4"]["images"][0]))
+    theirs, theirs_lit = _lit(client.view(outputs["5"]["images"][0]))
+    overlay, _ = _lit(client.view(outputs["7"]["images"][0]))
+    assert ours_lit > 0, "skelext's control image is black"
+    assert theirs.shape == ours.shape, f"aux drew {theirs.shape[1]}x{theirs.shape[0]}, skelext {ours.shape[1]}x{ours.shape[0]}"
+    differ = int((theirs != ours).any(axis=2).sum())
+    assert differ == 0, f"aux's drawing differs from skelext's in {differ} pixels (aux lit {theirs_lit}, skelext {ours_lit})"
+    assert overlay.shape == ours.shape, "Render Pose over the placed photo: size differs"
+    return (f"canvas expand {ours.shape[1]}x{ours.shape[0]}: aux's Render Pose JSON lights {theirs_lit} px, "
+            f"skelext's control image {ours_lit} px, 0 pixels differ; Render Pose over the detect node's photo works")
+
+
 def check_batch(client: ComfyClient, deadline: float, n: int = 12) -> str:
     frames = batch_of_frames(n)
     frames[0]["skelext_check"] = uuid.uuid4().hex
@@ -379,6 +432,8 @@ def run_checks(url: str, timeout: float = 120.0) -> List[Check]:
             _check("comfyui: load -> complete -> save", lambda: check_load_complete_save(client, timeout)),
             _check("comfyui: image -> detect (blazepose) -> save", lambda: check_detect_blazepose(client, timeout)),
             _check("comfyui: batch of frames", lambda: check_batch(client, timeout)),
+            _check("comfyui: comfyui_controlnet_aux draws skelext's pose",
+                   lambda: check_aux_render(client, timeout)),
             _check("comfyui: image/pose size mismatch -> our error in /history",
                    lambda: check_size_mismatch(client, timeout)),
         ]

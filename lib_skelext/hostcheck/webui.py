@@ -114,6 +114,21 @@ def _decode_png(text: Any) -> Optional[Tuple[int, int]]:
         return None
 
 
+def _decode_rgb(text: Any) -> Any:
+    """A base64 image as an (H, W, 3) uint8 array, or None."""
+    if not isinstance(text, str):
+        return None
+    try:
+        import numpy as np
+        from PIL import Image
+
+        raw = base64.b64decode(text.split(",", 1)[1] if text.startswith("data:") else text)
+        with Image.open(io.BytesIO(raw)) as im:
+            return np.asarray(im.convert("RGB"))
+    except Exception:
+        return None
+
+
 def _detect_body(module: str, photo_b64: str) -> Dict[str, Any]:
     # canvas keep (slider 1 = 0) and ControlNet's threshold (0.3): the detected points stay where
     # dw_openpose_full puts them
@@ -130,6 +145,7 @@ class WebUIChecks:
         self.no_controlnet = False
         self.auth_on: Optional[bool] = None
         self.ours: Optional[dict] = None
+        self.our_image: Optional[str] = None
 
     def add(self, name: str, passed: bool, detail: str = "", skipped: bool = False) -> Check:
         check = Check(name, passed, detail, skipped)
@@ -203,6 +219,7 @@ class WebUIChecks:
             self.add(name, False, f"nobody found in {self.photo_path.name}")
             return
         self.ours = poses[0]
+        self.our_image = images[0] if images else None
         legs = sum(_legs_present(p) for p in people)
         completed = sum(len(_completed(p)) for p in people)
         ok = legs == len(people) and size is not None
@@ -241,6 +258,30 @@ class WebUIChecks:
         ok = not extra and worst <= MATCH_TOLERANCE_PX
         self.add(name, ok, "; ".join(extra[:3]) if extra else
                  f"{compared} detected body points of {len(ours)} people agree (max difference {worst:.2f} px)")
+
+    def render_openpose_json(self) -> None:
+        """ControlNet's own reader and drawing (``decode_json_as_poses``: c < 1.0 is missing) on the
+        pose dwpose_full handed over: it must draw the control image dwpose_full drew."""
+        name = "controlnet/render_openpose_json of our pose"
+        if self.ours is None or self.our_image is None:
+            self.add(name, False, "dwpose_full gave no pose to render", skipped=True)
+            return
+        r = self.client.post("/controlnet/render_openpose_json", [self.ours])
+        if r.status == 404:
+            self.add(name, False, "404: no such route (Forge's built-in ControlNet has none)", skipped=True)
+            return
+        data = r.json() if r.status == 200 else None
+        images = data.get("images") if isinstance(data, dict) else None
+        theirs, ours = (_decode_rgb(images[0]) if images else None), _decode_rgb(self.our_image)
+        if theirs is None or ours is None:
+            self.add(name, False, r.why() if r.status != 200 else "no image in the reply")
+            return
+        lit = [int((im.max(axis=2) > 0).sum()) for im in (theirs, ours)]
+        differ = int((theirs != ours).any(axis=2).sum()) if theirs.shape == ours.shape else -1
+        ok = lit[1] > 0 and differ == 0
+        self.add(name, ok, f"ControlNet's drawing lights {lit[0]} px, dwpose_full's control image {lit[1]} px, "
+                 + (f"{differ} pixels differ" if differ >= 0 else
+                    f"sizes differ ({theirs.shape[1]}x{theirs.shape[0]} vs {ours.shape[1]}x{ours.shape[0]})"))
 
     def controlnet_open(self) -> None:
         if not self.auth_on:
@@ -340,6 +381,7 @@ def run_checks(url: str, auth: Optional[str] = None, browser: bool = False,
     if not run.no_controlnet:
         run.controlnet_detect()
         run.side_by_side()
+        run.render_openpose_json()
         run.controlnet_open()
     run.complete()
     run.detect()

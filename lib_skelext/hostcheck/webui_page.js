@@ -83,6 +83,35 @@ async function sliderLabel(page, tab, suffix) {
     return (await slider.innerText()).split("\n")[0].trim();
 }
 
+// The unit-0 preview's image source: A1111's gr.Image <img>, Forge's ForgeCanvas background value.
+function previewSource() {
+    const block = document.querySelector('#tab_txt2img [id$="_generated_image"]');
+    if (!block) return null;
+    const img = block.querySelector("img");
+    const forge = block.querySelector(".forge-container");
+    if (forge) {
+        const uuid = forge.id.replace(/^container_/, "");
+        const box = document.querySelector(`[id="${uuid}"].logical_image_background textarea`);
+        return box && box.value ? box.value : null;
+    }
+    return img && img.src ? img.src : null;
+}
+
+// Non-black pixels of an image URL (drawn at its natural size).
+async function litPixels(url) {
+    if (!url) return 0;
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    const c = document.createElement("canvas");
+    c.width = img.naturalWidth; c.height = img.naturalHeight;
+    const g = c.getContext("2d"); g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let lit = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 0) lit++;
+    return lit;
+}
+
 async function main() {
     fs.mkdirSync(SHOTS, { recursive: true });
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
@@ -149,11 +178,15 @@ async function main() {
             `${(drawn * 100).toFixed(1)}% of the preview drawn, Edit ${edit ? "shown" : "MISSING"}, JSON link shown`];
     });
 
-    await step("skelext tab runs and Send to ControlNet fills a unit", async () => {
+    await step("skelext tab runs and Send to ControlNet fills a unit; ControlNet's preview draws the pose", async () => {
         await page.locator("#tabs > .tab-nav button").filter({ hasText: /^\s*skelext\s*$/ }).first().click();
         await page.locator("#skelext_photo").first().waitFor({ state: "visible", timeout: 15000 });
         await page.locator('#skelext_photo input[type="file"]').first().setInputFiles(PHOTO);
         await page.waitForTimeout(1500);
+        // canvas expand: the sent pose (512 wide, taller, legs below the photo) differs from the preview of
+        // the check above, so ControlNet's preview must change to show it
+        await page.locator("#skelext_canvas_mode label").filter({ hasText: /^\s*expand\s*$/ }).first().click();
+        await page.waitForTimeout(500);
         await page.locator("#skelext_run").first().click();
         await page.locator("#skelext_editor circle.skelext-completed").first()
             .waitFor({ state: "attached", timeout: TIMEOUT });
@@ -163,6 +196,8 @@ async function main() {
         const img = page.locator("#tab_txt2img .cnet-input-image-group .cnet-image img").first();
         // the unit may already hold the photo of the preview check: the pose must replace it
         const before = await img.getAttribute("src", { timeout: 1000 }).catch(() => null);
+        const previewBefore = await page.evaluate(previewSource).catch(() => null);
+        const ourPng = await page.locator("#skelext_downloads a.skelext-download-png").first().getAttribute("href");
         await page.locator("#skelext_send_txt2img").first().click();
         let filled = false;
         for (let i = 0; i < 60 && !filled; i++) {
@@ -180,10 +215,25 @@ async function main() {
             const box = root && root.querySelector(".cnet-unit-enabled input");
             return !!(box && box.checked);
         }).catch(() => false);
+        // ControlNet renders the uploaded JSON with its own reader (decode_json_as_poses drops c < 1.0)
+        // into the unit's preview and uses that preview as the unit's input: it must draw our skeleton
+        let preview = null;
+        for (let i = 0; i < 60; i++) {
+            await page.waitForTimeout(250);
+            preview = await page.evaluate(previewSource).catch(() => null);
+            if (preview && preview !== previewBefore) break;
+        }
+        const [previewLit, oursLit] = [await page.evaluate(litPixels, preview), await page.evaluate(litPixels, ourPng)];
+        const rawText = await page.evaluate(() => [...document.querySelectorAll("#tab_txt2img #controlnet textarea")]
+            .filter((t) => t.offsetParent !== null && (t.value || "").startsWith("data:image")).length);
+        await page.locator('#tab_txt2img [id$="_generated_image"]').first().scrollIntoViewIfNeeded().catch(() => {});
         await shot(page, "05_sent_to_controlnet.png", "txt2img ControlNet unit 0 after Send to txt2img ControlNet");
-        return [completed > 0 && filled && enabled,
+        const drawn = preview && preview !== previewBefore && previewLit > 0 && Math.abs(previewLit - oursLit) <= 0.02 * oursLit;
+        return [completed > 0 && filled && enabled && drawn && rawText === 0,
             `${status}; ${completed} completed points drawn; unit 0 image ${filled ? "replaced by the pose" : "NOT replaced"}, ` +
-            `unit ${enabled ? "enabled" : "NOT enabled"}`];
+            `unit ${enabled ? "enabled" : "NOT enabled"}; ControlNet's preview of the sent pose lights ${previewLit} px ` +
+            `(skelext's control image ${oursLit} px)${preview && preview !== previewBefore ? "" : " (preview NOT updated)"}; ` +
+            `${rawText} visible base64 text boxes`];
     });
 
     await step("Settings has the skelext section", async () => {

@@ -66,7 +66,7 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
     mode: "causal" | "offline" (default ``settings.sequence_mode``); smooth_detected: also
     smooth the detected points (default ``settings.smooth_detected``).
     """
-    from ..canvas import apply_transform, canvas_transform
+    from ..canvas import apply_shared_canvas_mode
     from ..completion_model import load_model
     from ..core import PoseResult, complete_guarded, drop_body_points_outside, drop_parts_of_completed
     from .completion import complete_tracked
@@ -102,10 +102,12 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
                 info = person.extra.get("skelext")
                 person.extra["skelext"] = dict(info) if isinstance(info, dict) else {}
                 person.extra["skelext"][TRACK_ID_KEY] = int(tid)
-    merged = PoseFrame(people=[p for f in done for p in f.people], canvas_width=frames[0].canvas_width,
-                       canvas_height=frames[0].canvas_height)
-    transform = canvas_transform(merged, settings.canvas, settings.fit_margin)
-    out = [apply_transform(f, transform, in_place=True) for f in done]  # ``done`` holds our own copies
+    if settings.rewrite_scores:
+        from ..openpose_json import apply_hosts_rule
+
+        done = [apply_hosts_rule(f) for f in done]
+    # ``done`` holds our own copies
+    out, transform = apply_shared_canvas_mode(done, settings.canvas, settings.fit_margin, in_place=True)
     elapsed = time.perf_counter() - t0
     return [PoseResult(frame=f, detected=src, settings=settings, transform=transform, completion_failed=failed,
                        timings_s={"complete": elapsed, "total": elapsed})
