@@ -12,7 +12,8 @@ Installs only what is missing (numpy is pinned to the installed version so pip n
 swaps it), never torch, gradio or fastapi (the host owns them), and never replaces a GPU
 build of onnxruntime: onnxruntime is installed only when no onnxruntime distribution at
 all is present. OpenCV is checked by import name, so any build (opencv-python, -headless,
--contrib) counts. A failed install under ComfyUI prints one line and exits 0: the nodes
+-contrib) counts; when it is missing, the build chosen fits the numpy in place (below 4.12 under
+numpy 1.x, which mediapipe 0.10.21 needs too). A failed install under ComfyUI prints one line and exits 0: the nodes
 then say what is missing when they run.
 """
 from __future__ import annotations
@@ -112,11 +113,31 @@ def _keep_numpy() -> str:
         return ""
 
 
+def _numpy_major() -> int:
+    try:
+        from importlib.metadata import version
+
+        return int(version("numpy").split(".")[0])
+    except Exception:
+        return 0
+
+
+def requirement_for(requirement: str, numpy_major: int) -> str:
+    """The build that fits the numpy in place: OpenCV 4.12+ wheels need numpy >= 2, so under numpy 1.x
+    (the WebUI's, and what mediapipe 0.10.21 needs) OpenCV stays below 4.12 and pip never has to pick
+    between breaking the host's numpy and a conflict."""
+    if requirement.startswith("opencv") and 0 < numpy_major < 2:
+        return f"{requirement}<4.12"
+    return requirement
+
+
 def install() -> None:
     is_installed, run_pip = host_tools()
     pin = _keep_numpy()
+    numpy_major = _numpy_major()
     for module, requirement in RUNTIME:
         if not _has_module(module) and not is_installed(module):
+            requirement = requirement_for(requirement, numpy_major)
             run_pip(f'install "{requirement}"{pin}', f"skelext requirement: {requirement}")
     if not _has_onnxruntime(is_installed):
         run_pip(f'install "onnxruntime"{pin}', "skelext requirement: onnxruntime (DWPose)")

@@ -47,11 +47,44 @@ def test_every_check_passes_on_a_working_host_and_the_cli_says_so(fake_server, c
         # the outputs really went through the host: saved files and previews exist
         output_dir = Path(host.folder_paths.get_output_directory()) / "skelext_check"
         assert len(list(output_dir.glob("*.json"))) == 3
-        assert len(list(Path(host.folder_paths.get_temp_directory()).glob("*.png"))) == 1 + 1 + 12
+        # load/complete, detect, the 12-frame batch, and the aux check's three previews
+        assert len(list(Path(host.folder_paths.get_temp_directory()).glob("*.png"))) == 1 + 1 + 12 + 3
     lines = out.strip().splitlines()
-    assert lines[-1] == "10 passed, 0 failed"
+    assert lines[-1] == "11 passed, 0 failed"
+    assert any("comfyui_controlnet_aux draws skelext's pose" in line and " 0 pixels differ" in line
+               for line in lines)
     assert all(line.startswith("PASS  comfyui: ") for line in lines[:-1])
     assert any("malformed JSON" in line and "json_text: invalid JSON" in line for line in lines)
+
+
+@pytest.mark.skipif(not HAS_MEDIAPIPE, reason="mediapipe (BlazePose) is not installed")
+def test_without_aux_its_check_is_skipped(fake_server):
+    with fake_server(aux=False) as host:
+        checks = by_name(run_checks(host.url, timeout=60))
+    aux = checks["comfyui: comfyui_controlnet_aux draws skelext's pose"]
+    assert aux.skipped and "not installed" in aux.detail
+
+
+@pytest.mark.skipif(not HAS_MEDIAPIPE, reason="mediapipe (BlazePose) is not installed")
+def test_aux_check_fails_when_the_pose_breaks_the_hosts_rule(fake_server, monkeypatch):
+    """What skelext used to write (the detector's scores as c): aux's reader drops those points and
+    draws less than skelext's control image, and the check says so."""
+    from lib_skelext import openpose_json
+
+    real = openpose_json.person_to_dict
+
+    def scores_as_c(person, scale):
+        doc = real(person, scale)
+        for i, score in enumerate((doc.get("skelext") or {}).get("scores", {}).get("body", [])):
+            if score > 0:
+                doc["pose_keypoints_2d"][3 * i + 2] = score
+        return doc
+
+    monkeypatch.setattr(openpose_json, "person_to_dict", scores_as_c)
+    with fake_server() as host:
+        checks = by_name(run_checks(host.url, timeout=60))
+    aux = checks["comfyui: comfyui_controlnet_aux draws skelext's pose"]
+    assert not aux.passed and not aux.skipped and "differs from skelext's" in aux.detail
 
 
 def test_a_missing_node_fails_the_registration_check(fake_server):

@@ -72,6 +72,7 @@ def test_install_py_without_launch_uses_this_pythons_pip(monkeypatch):
     monkeypatch.setattr(module.subprocess, "run", lambda cmd, check: calls.append(cmd))
     monkeypatch.setattr(module, "_has_module", lambda name: False)
     monkeypatch.setattr(module, "_dist_installed", lambda name: False)
+    monkeypatch.setattr(module, "_numpy_major", lambda: 2)
     assert module.main() == 0
     assert calls and all(c[:3] == [sys.executable, "-m", "pip"] and c[3] == "install" for c in calls)
     wanted = [c[4] for c in calls]
@@ -84,6 +85,21 @@ def test_install_py_without_launch_uses_this_pythons_pip(monkeypatch):
     monkeypatch.setattr(module, "_dist_installed", lambda name: name == "onnxruntime-gpu")
     module.main()
     assert calls == []
+
+
+def test_install_py_picks_an_opencv_that_fits_numpy_1(monkeypatch):
+    """Under numpy 1.x (the WebUI's; mediapipe 0.10.21's) OpenCV 4.12+ would need numpy 2: pip would
+    either swap the host's numpy or report a conflict. The OpenCV asked for stays below 4.12."""
+    module = load_install(monkeypatch)
+    calls = []
+    monkeypatch.setattr(module.subprocess, "run", lambda cmd, check: calls.append(cmd))
+    monkeypatch.setattr(module, "_has_module", lambda name: name != "cv2")
+    monkeypatch.setattr(module, "_dist_installed", lambda name: False)
+    monkeypatch.setattr(module, "_numpy_major", lambda: 1)
+    module.main()
+    assert [c[4] for c in calls] == ["opencv-python-headless<4.12"]
+    assert module.requirement_for("opencv-python-headless", 2) == "opencv-python-headless"
+    assert module.requirement_for("tqdm", 1) == "tqdm"
 
 
 def test_install_py_reports_a_failed_pip_in_one_line_and_exits_0(monkeypatch, capsys):

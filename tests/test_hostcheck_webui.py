@@ -101,9 +101,11 @@ def test_a1111_with_api_auth_every_check_passes(fake_webui):
     got = by_name(checks)
     assert list(got) == [
         "controlnet/version", "controlnet/module_list", "skelext/v1/info", "controlnet/detect dwpose_full",
-        "controlnet/detect matches dw_openpose_full", "controlnet/detect without credentials",
+        "controlnet/detect matches dw_openpose_full", "controlnet/render_openpose_json of our pose",
+        "controlnet/detect without credentials",
         "skelext/v1/complete", "skelext/v1/detect", "skelext/v1/render", "skelext/v1/* without credentials"]
     failed = [c.line() for c in checks if not c.passed or c.skipped]
+    assert " 0 pixels differ" in got["controlnet/render_openpose_json of our pose"].detail
     assert not failed, failed
     assert "sliders: Resolution (short side, px), Canvas: 0 keep" in got["controlnet/module_list"].detail
     assert "legs on 1" in got["controlnet/detect dwpose_full"].detail
@@ -114,7 +116,7 @@ def test_a1111_with_api_auth_every_check_passes(fake_webui):
     assert print_report(checks, out) == 0
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("PASS  controlnet/version: ControlNet API version")
-    assert lines[-1] == "10 passed, 0 failed"
+    assert lines[-1] == "11 passed, 0 failed"
 
 
 def test_a1111_without_api_auth_skips_the_credentials_check(fake_webui):
@@ -175,8 +177,8 @@ def test_cli_prints_one_line_per_check_and_a_summary(fake_webui, capsys):
     url, _, _ = fake_webui("a1111", api_auth=AUTH)
     assert main(["check-host", "--webui", url, "--auth", AUTH, "--timeout", "60"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 11 and all(line.startswith(("PASS  ", "SKIP  ")) for line in out[:-1])
-    assert out[-1] == "10 passed, 0 failed"
+    assert len(out) == 12 and all(line.startswith(("PASS  ", "SKIP  ")) for line in out[:-1])
+    assert out[-1] == "11 passed, 0 failed"
     assert main(["check-host", "--webui", url, "--timeout", "60"]) == 1  # no --auth: failures, exit 1
     assert "FAIL  skelext/v1/info: 401" in capsys.readouterr().out
 
@@ -228,4 +230,43 @@ def test_cli_browser_without_node_skips_with_the_reason(fake_webui, capsys, monk
     out = capsys.readouterr().out.splitlines()
     skipped = [line for line in out if line.startswith("SKIP  browser: ")]
     assert len(skipped) == len(browser.PAGE_CHECKS) and all("node is not installed" in s for s in skipped)
-    assert out[-1] == "8 passed, 0 failed, 6 skipped"
+    assert out[-1] == "9 passed, 0 failed, 6 skipped"
+
+
+def test_render_check_fails_when_our_pose_breaks_the_hosts_rule(fake_webui, monkeypatch):
+    """What skelext used to write (the detector's scores as c): ControlNet's reader drops those points,
+    its drawing of our JSON is not our control image, and the check says so with the pixel counts."""
+    from lib_skelext import openpose_json
+
+    real = openpose_json.person_to_dict
+
+    def scores_as_c(person, scale):
+        doc = real(person, scale)
+        for i, score in enumerate((doc.get("skelext") or {}).get("scores", {}).get("body", [])):
+            if score > 0:
+                doc["pose_keypoints_2d"][3 * i + 2] = score
+        return doc
+
+    class Scoring:  # the fake detector, with DWPose-like scores below 1.0
+        def load(self):
+            return self
+
+        def unload(self):
+            pass
+
+        def detect_people(self, image, threshold=0.3):
+            from hosts import FakeDetector
+
+            frame = FakeDetector().detect_people(image, threshold)
+            for person in frame.people:
+                person.body[person.body[:, 2] > 0, 2] = 0.8
+            return frame
+
+    url, module, _ = fake_webui("a1111", api_auth=AUTH)
+    monkeypatch.setattr(openpose_json, "person_to_dict", scores_as_c)
+    from hosts import detector_registered
+
+    with detector_registered("dwpose", Scoring()):
+        got = by_name(run_checks(url, auth=AUTH, timeout=60))
+    check = got["controlnet/render_openpose_json of our pose"]
+    assert not check.passed and "pixels differ" in check.detail

@@ -13,7 +13,8 @@ Checked against the real hosts' sources and runs (2026-12-01):
   to an array (RGBA when the PNG has alpha), calls ``cached_call`` (the fake registry's
   ``cached_call`` caches by array content, as ControlNet's ``ndarray_lru_cache``), asserts
   the pose callback for modules containing "openpose" (HTTP 500 otherwise) and returns
-  base64 PNGs. ControlNet's routes ignore ``--api-auth`` (they stay open).
+  base64 PNGs; ``/controlnet/render_openpose_json`` draws each pose with ControlNet's own reader
+  (``tests/host_readers.py``). ControlNet's routes ignore ``--api-auth`` (they stay open).
 * ``forge``: Forge dfdcbab6 ``extensions-builtin/sd_forge_controlnet/lib_controlnet/api.py``:
   no ``/controlnet/version`` (404); ``module_list`` has no ``alias_names`` and no
   ``module_detail``; ``detect`` defaults 512 / 64 / 64 and calls the preprocessor directly.
@@ -116,6 +117,16 @@ def build_app(kind: str = "a1111", api_auth: Optional[str] = None) -> Any:
                                         "step": s.step})
                 detail[key(p)] = {"model_free": False, "sliders": sliders}
             return {"module_list": [key(p) for p in procs], "module_detail": detail}
+
+        @app.post("/controlnet/render_openpose_json")
+        def render_openpose_json(pose_data: List[dict] = Body([])):
+            # scripts/api.py: draw_poses(*decode_json_as_poses(pose.dict())) per pose, base64 PNGs;
+            # the reader and drawing are re-implemented in tests/host_readers.py (c < 1.0 is missing)
+            from host_readers import controlnet_draw
+
+            if not pose_data:
+                return {"info": "No pose data detected."}
+            return {"images": [_array_to_b64(controlnet_draw(pose)) for pose in pose_data], "info": "Success"}
 
         @app.post("/controlnet/detect")
         def detect(controlnet_module: str = Body("none"), controlnet_input_images: List[str] = Body([]),

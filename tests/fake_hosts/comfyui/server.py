@@ -92,19 +92,46 @@ class PreviewImage:
         return {"ui": {"images": results}}
 
 
+class RenderPeopleKps:
+    """comfyui_controlnet_aux v1.1.5's *Render Pose JSON (Human)* (node_wrappers/pose_keypoint_postprocess.py):
+    POSE_KEYPOINT -> IMAGE of its first frame, drawn by aux's own reader and drawing (re-implemented in
+    ``tests/host_readers.py``: points with c < 1.0 are missing)."""
+
+    CATEGORY = "ControlNet Preprocessors/Pose Keypoint Postprocess"
+    RETURN_TYPES = ("IMAGE",)
+    FUNCTION = "render"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"kps": ("POSE_KEYPOINT",), "render_body": ("BOOLEAN", {"default": True}),
+                             "render_hand": ("BOOLEAN", {"default": True}),
+                             "render_face": ("BOOLEAN", {"default": True})}}
+
+    def render(self, kps, render_body, render_hand, render_face):
+        import torch
+        from host_readers import aux_render
+
+        image = aux_render(kps, render_body=render_body, render_hand=render_hand, render_face=render_face)
+        return (torch.from_numpy(image.astype(np.float32) / 255).unsqueeze(0),)
+
+
 def _full_type_name(klass: type) -> str:
     module = klass.__module__
     return klass.__qualname__ if module == "builtins" else f"{module}.{klass.__qualname__}"
 
 
 class FakeComfyUI:
-    """Serve ``node_classes`` (plus LoadImage and PreviewImage) on 127.0.0.1 at a free port."""
+    """Serve ``node_classes`` (plus LoadImage, PreviewImage and, with ``aux``, comfyui_controlnet_aux's
+    RenderPeopleKps) on 127.0.0.1 at a free port."""
 
     def __init__(self, folder_paths: Any, node_classes: Dict[str, type],
-                 display_names: Optional[Dict[str, str]] = None, *, swallow_errors: bool = False) -> None:
+                 display_names: Optional[Dict[str, str]] = None, *, swallow_errors: bool = False,
+                 aux: bool = True) -> None:
         self.folder_paths = folder_paths
         LoadImage.folder_paths = PreviewImage.folder_paths = folder_paths
         self.nodes: Dict[str, type] = {**node_classes, "LoadImage": LoadImage, "PreviewImage": PreviewImage}
+        if aux:  # comfyui_controlnet_aux installed beside skelext
+            self.nodes["RenderPeopleKps"] = RenderPeopleKps
         self.display_names = display_names or {}
         self.swallow_errors = swallow_errors
         self.history: Dict[str, Dict[str, Any]] = {}
