@@ -52,6 +52,19 @@ def shifted(doc, dx):
     return out
 
 
+def scaled(doc, factor):
+    """The body scaled about the canvas origin (hands and face dropped: only the body is compared)."""
+    out = copy.deepcopy(doc)
+    person = out["people"][0]
+    body = person["pose_keypoints_2d"]
+    for i in range(0, len(body), 3):
+        if body[i + 2] > 0:
+            body[i], body[i + 1] = body[i] * factor, body[i + 1] * factor
+    for key in ("hand_left_keypoints_2d", "hand_right_keypoints_2d", "face_keypoints_2d"):
+        person.pop(key, None)
+    return out
+
+
 def image_tensor(*arrays):
     """uint8 (H, W, 3) arrays -> IMAGE as ComfyUI's LoadImage makes it (float32 / 255)."""
     return torch.from_numpy(np.stack([a.astype(np.float32) / 255.0 for a in arrays]))
@@ -238,8 +251,9 @@ def test_detect_node_runs_the_pipeline_per_image_with_comfyui_locations(comfy_ho
     photos = [rng.integers(0, 255, (300, 400, 3), dtype=np.uint8) for _ in range(2)]
     out = SkelextDetectPose().detect(image_tensor(*photos), detector="dwpose", resolution=256, canvas="keep",
                                      detection_threshold=0.4, complete=True, draw_hands=True, draw_face=True)
-    images, poses = out["result"]
+    images, poses, placed = out["result"]
     assert tuple(images.shape) == (2, 256, 341, 3) and len(poses) == 2
+    assert tuple(placed.shape) == (2, 256, 341, 3)  # canvas keep: the resized photos as they are
     settings = PipelineSettings(resolution=256, detection_threshold=0.4)
     expected = process_image(photos[0], settings, detector=stub)
     assert poses[0] == frame_to_dict(expected.frame, normalized=False)
@@ -258,12 +272,44 @@ def test_detect_node_blazepose_on_the_astronaut_photo():
     from PIL import Image
 
     photo = np.array(Image.open(REPO / "examples" / "skimage_astronaut.png").convert("RGB"))
-    images, poses = SkelextDetectPose().detect(image_tensor(photo), detector="blazepose", resolution=512,
-                                               canvas="keep")["result"]
+    images, poses, _ = SkelextDetectPose().detect(image_tensor(photo), detector="blazepose", resolution=512,
+                                                  canvas="keep")["result"]
     assert tuple(images.shape) == (1, 512, 512, 3)
     person = poses[0]["people"][0]
     assert any(i in person["skelext"]["completed"] for i in LEGS)
     assert not aux_is_normalized(aux_keypoints(poses[0]))
+
+
+def test_detect_node_expand_photo_output_lies_under_the_pose(comfy_host, monkeypatch):
+    """Canvas expand grows the canvas below the photo for the completed legs: the third output is the
+    photo on that canvas, so Render Pose can draw the pose over it (it refused the plain photo)."""
+    from lib_skelext import detectors
+
+    stub = StubDetector()
+    monkeypatch.setattr(detectors, "get_detector", lambda name, location=None, **kw: stub)
+    photo = np.full((300, 400, 3), 200, np.uint8)
+    images, poses, placed = SkelextDetectPose().detect(image_tensor(photo), detector="dwpose", resolution=256,
+                                                       canvas="expand")["result"]
+    assert tuple(placed.shape) == tuple(images.shape)
+    height = poses[0]["canvas_height"]
+    assert height > 256  # grown for the legs
+    (over,) = SkelextRenderPose().render(poses, image=placed)
+    assert tuple(over.shape) == tuple(images.shape)
+    grey = (placed[0].numpy() * 255).round().astype(np.uint8)
+    assert (grey[:, :, 0] > 150).sum() > 0.5 * 256 * 341 * 0.8  # the photo is there, not black
+
+
+def test_complete_node_fits_a_batch_with_one_transform():
+    """Sequence off, canvas fit: one transform for the whole batch (no zooming from frame to frame)."""
+    big = scaled(WAIST_UP, 1.6)
+    (poses, _) = SkelextCompletePose().complete([WAIST_UP, big], canvas="fit")["result"]
+
+    def neck_to_shoulder(doc):
+        b = doc["people"][0]["pose_keypoints_2d"]
+        return math.hypot(b[3] - b[6], b[4] - b[7])
+
+    ratios = [neck_to_shoulder(out) / neck_to_shoulder(src) for out, src in zip(poses, [WAIST_UP, big])]
+    assert ratios[0] == pytest.approx(ratios[1], rel=1e-6)
 
 
 # ------------------------------------------------------------------ render

@@ -161,28 +161,26 @@ def test_joint_position_truncates_like_controlnet():
 
 
 # ------------------------------------------------------------------ several people
-def test_second_person_dims_the_first_persons_drawing():
+def test_second_person_leaves_the_first_persons_drawing_as_it_was():
+    """sd-webui-controlnet v1.1.455 annotator/openpose/util.py (and comfyui_controlnet_aux v1.1.5
+    dwpose/util.py) fill each limb with its colour x 0.6 and never dim the canvas: a second person
+    does not dim the first (an older ControlNet dimmed the whole canvas per person)."""
     first = person_with({NECK: (60, 30), R_SHOULDER: (30, 30)})
     second = person_with({NECK: (60, 75), R_SHOULDER: (30, 75)})
     image = render([first, second])
-    # person 1: joints drawn at full colour, then dimmed once by person 2's call
-    assert px(image, 60, 30) == dim(COLORS[NECK])
-    assert px(image, 60, 30) == [153, 51, 0]
-    assert px(image, 30, 30) == dim(COLORS[R_SHOULDER])
-    # person 1's limb is dimmed twice
-    assert px(image, 45, 30) == dim(COLORS[0], 2)
-    assert px(image, 45, 30) == [91, 0, 0]
+    assert px(image, 60, 30) == COLORS[NECK]
+    assert px(image, 30, 30) == COLORS[R_SHOULDER]
+    assert px(image, 45, 30) == dim(COLORS[0])
+    assert px(image, 45, 30) == [153, 0, 0]
     # person 2 as if alone
     assert px(image, 60, 75) == COLORS[NECK]
     assert px(image, 45, 75) == dim(COLORS[0])
 
 
-def test_three_people_dim_cumulatively():
+def test_three_people_are_drawn_alike():
     people = [person_with({NECK: (20 + 40 * k, 50)}) for k in range(3)]
     image = render(people, width=120)
-    assert px(image, 20, 50) == dim(COLORS[NECK], 2)
-    assert px(image, 60, 50) == dim(COLORS[NECK], 1)
-    assert px(image, 100, 50) == COLORS[NECK]
+    assert px(image, 20, 50) == px(image, 60, 50) == px(image, 100, 50) == COLORS[NECK]
 
 
 def test_render_people_draws_on_a_copy_of_the_canvas():
@@ -190,7 +188,24 @@ def test_render_people_draws_on_a_copy_of_the_canvas():
     out = render_people(canvas, [person_with({NECK: (30, 25)})])
     assert (canvas == 200).all()
     assert px(out, 30, 25) == COLORS[NECK]
-    assert px(out, 5, 5) == [120, 120, 120]   # the background is dimmed by 0.6 too
+    assert px(out, 5, 5) == [200, 200, 200]   # the background is left as it was
+
+
+def test_multi_person_drawing_is_controlnets_own():
+    """Two people with hands and a face: skelext's control image equals ControlNet's drawing of
+    skelext's JSON (tests/host_readers.py, re-implemented from v1.1.455), pixel for pixel."""
+    import json
+
+    from host_readers import controlnet_draw
+    from lib_skelext.openpose_json import dumps_frame
+
+    hand = np.column_stack([np.linspace(20, 40, 21), np.linspace(60, 80, 21), np.ones(21)])
+    face = np.column_stack([np.linspace(50, 70, 70), np.full(70, 20.0), np.ones(70)])
+    first = person_with({NECK: (60, 30), R_SHOULDER: (30, 30)})
+    first.hand_left, first.face = hand, face
+    second = person_with({NECK: (65, 35), R_SHOULDER: (35, 70)})
+    frame = PoseFrame([first, second], 120, 100)
+    assert np.array_equal(render_frame(frame), controlnet_draw(json.loads(dumps_frame(frame))))
 
 
 # ------------------------------------------------------------------ off canvas
