@@ -103,3 +103,15 @@ def test_load_image_transparent_is_white_and_pixel_limit(tmp_path):
         load_image(tmp_path / "t.png", max_pixels=99)
     with pytest.raises(SkelextError, match="not a readable image"):
         load_image(b"GIF89a garbage")
+
+
+def test_a_video_without_sequence_names_the_flag(tmp_path, capsys, fakes):
+    """`detect CLIP.mp4 -o OUT` answered "not a readable image"; it says to add --sequence."""
+    from lib_skelext.cli import main
+
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    assert main(["detect", str(clip), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--sequence" in err[0] and "is a video" in err[0]
+    assert not (tmp_path / "out").exists()

@@ -283,3 +283,91 @@ def test_comfyui_complete_node(photo, comfy_host):
     poses, control = out["result"]
     assert_hosts_read_it_all(poses[0], _images(control)[0])
     assert np.array_equal(aux_render(poses), _images(control)[0])
+
+
+# ------------------------------------------------------------------ the rule on request, bad input
+def _raw_dwpose_dump() -> Dict[str, Any]:
+    """A pose as a raw DWPose dump holds it: the scores as c (not skelext's writing)."""
+    from lib_skelext.openpose_json import frame_to_dict
+
+    doc = frame_to_dict(ScoringDetector().detect_people(np.zeros((HEIGHT, WIDTH, 3), np.uint8)))
+    person = doc["people"][0]
+    for i, score in enumerate(person.pop("skelext")["scores"]["body"]):
+        if score > 0:
+            person["pose_keypoints_2d"][3 * i + 2] = score
+    for key in ("hand_left_keypoints_2d", "hand_right_keypoints_2d", "face_keypoints_2d"):
+        person.pop(key)
+    return doc
+
+
+def test_rest_rewrite_scores_and_the_as_read_default():
+    from api_client import Client
+    from lib_skelext.api import create_app
+
+    client, pose = Client(create_app()), _raw_dwpose_dump()
+    as_read = client.post("/skelext/v1/complete", json={"pose": pose}).json()["pose"]
+    assert as_read["people"][0]["pose_keypoints_2d"][:3] == pose["people"][0]["pose_keypoints_2d"][:3]
+    rule = client.post("/skelext/v1/complete", json={"pose": pose, "rewrite_scores": True}).json()["pose"]
+    assert_hosts_read_it_all(rule)
+    assert rule["people"][0]["skelext"]["scores"]["body"][0] == pytest.approx(0.9993)
+
+
+def test_comfyui_complete_node_rewrite_scores(comfy_host):
+    from lib_skelext.comfyui.nodes import SkelextCompletePose
+
+    poses, _ = SkelextCompletePose().complete([_raw_dwpose_dump()], rewrite_scores=True)["result"]
+    assert_hosts_read_it_all(poses[0])
+
+
+FAR = {"people": [{"pose_keypoints_2d": [1e308, 5, 1] + [0] * 51}], "canvas_width": 9, "canvas_height": 9}
+
+
+def test_absurd_coordinates_are_refused_on_every_surface(tmp_path, comfy_host):
+    """|x| > 1e6 px was accepted and silently zeroed (REST 200): now 400, exit 2, a node error."""
+    from api_client import Client
+    from lib_skelext.api import create_app
+    from lib_skelext.cli import main
+    from lib_skelext.comfyui.nodes import SkelextCompletePose
+    from lib_skelext.errors import SkelextError
+
+    r = Client(create_app()).post("/skelext/v1/complete", json={"pose": FAR})
+    assert r.status_code == 400 and "out of range" in r.json()["detail"]
+    (tmp_path / "far.json").write_text(json.dumps(FAR))
+    assert main(["-q", "complete", str(tmp_path / "far.json"), "-o", str(tmp_path / "out.json")]) == 2
+    assert not (tmp_path / "out.json").exists()
+    with pytest.raises(SkelextError, match="out of range"):
+        SkelextCompletePose().complete([FAR])
+    near = json.loads(json.dumps(FAR))
+    near["people"][0]["pose_keypoints_2d"][0] = -999_999.0  # far off the canvas, but a coordinate
+    assert Client(create_app()).post("/skelext/v1/complete", json={"pose": near}).status_code == 200
+
+
+def test_sequence_needs_a_list_of_frames(tmp_path):
+    from api_client import Client
+    from lib_skelext.api import create_app
+    from lib_skelext.cli import main
+
+    pose = _raw_dwpose_dump()
+    r = Client(create_app()).post("/skelext/v1/complete", json={"pose": pose, "sequence": True})
+    assert r.status_code == 400 and "list of frames" in r.json()["detail"]
+    assert Client(create_app()).post("/skelext/v1/complete", json={"pose": [pose, pose], "sequence": True}) \
+        .status_code == 200
+    (tmp_path / "one.json").write_text(json.dumps(pose))
+    assert main(["-q", "complete", str(tmp_path / "one.json"), "-o", str(tmp_path / "o.json"), "--sequence"]) == 2
+
+
+def test_boolean_flags_mean_what_they_say(photo, scoring_dwpose, tmp_path):
+    """`detect --complete` once turned completion off; both spellings exist and mean what they say."""
+    from lib_skelext.cli import main
+    from lib_skelext.cli.files import save_png
+
+    save_png(tmp_path / "in.png", photo)
+    completed = {}
+    for flag in ("--complete", "--no-complete", None):
+        out = tmp_path / str(flag)
+        args = ["-q", "detect", str(tmp_path / "in.png"), "-o", str(out)] + ([flag] if flag else [])
+        assert main(args) == 0
+        person = json.loads((out / "in.json").read_text())["people"][0]
+        completed[flag] = len(person.get("skelext", {}).get("completed", []))
+    assert completed["--complete"] >= 4 and completed[None] == completed["--complete"]
+    assert completed["--no-complete"] == 0

@@ -91,9 +91,27 @@ def test_offline_error_is_one_clear_line(tmp_path):
     assert "\n" not in msg
     assert "yolox_l.onnx" in msg and str(tmp_path / "w") in msg and str(tmp_path / "c") in msg
     assert "https://huggingface.co/yzd-v/DWPose/resolve/main/yolox_l.onnx" in msg
+    # both missing files, every folder searched, and the offline alternative
+    assert "dw-ll_ucoco_384.onnx" in msg and "blazepose" in msg
     # the parameter works too, whatever the environment says
     with pytest.raises(SkelextError):
         W.ensure_dwpose_weights(tmp_path / "w", search_dirs=dirs, allow_download=False, env={})
+
+
+def test_failed_download_names_both_files_the_folders_and_blazepose(tmp_path):
+    import urllib.error
+
+    def offline(request, timeout):
+        raise urllib.error.URLError("Name or service not known")
+
+    with pytest.raises(SkelextError) as err:
+        W.ensure_dwpose_weights(tmp_path / "w", search_dirs=[tmp_path / "w", tmp_path / "other"],
+                                allow_download=True, urlopen=offline, env={})
+    msg = str(err.value)
+    assert "\n" not in msg
+    for part in ("yolox_l.onnx", "dw-ll_ucoco_384.onnx", str(tmp_path / "w"), str(tmp_path / "other"),
+                 "Name or service not known", "blazepose"):
+        assert part in msg, part
 
 
 class FakeResponse(io.BytesIO):

@@ -58,7 +58,7 @@ def schema() -> Any:
              "sequence": (bool, Field(False, description="the list of frames is one video: track people "
                                                          "(track_id in each person's skelext key) and "
                                                          "complete them steadily over time"))},
-            "canvas", "alternatives", "fit_margin", "sequence_mode", "smooth_detected")
+            "canvas", "alternatives", "fit_margin", "sequence_mode", "smooth_detected", "rewrite_scores")
 
         class CompleteResponse(BaseModel):
             pose: Any

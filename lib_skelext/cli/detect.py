@@ -64,6 +64,11 @@ def cmd_detect(args: argparse.Namespace) -> int:
         if not photos:
             raise SkelextError(f"{src}: no image files found ({', '.join(IMAGE_SUFFIXES)})")
     else:
+        from ..sequence.video_io import VIDEO_SUFFIXES
+
+        if src.suffix.lower() in VIDEO_SUFFIXES:
+            raise SkelextError(f"{src} is a video: add --sequence to detect and complete its frames as one clip "
+                               "(tracked, steady), or extract its frames into a folder to process them as photos")
         photos = [src]
     if len(photos) == 1 and not src.is_dir():
         from ..image_io import load_image

@@ -101,17 +101,17 @@ class SkelextCompletePose:
                                                "k-th alternative (people with fewer keep the best)"}),
             "draw_hands": option_input("draw_hands"),
             "draw_face": option_input("draw_face"),
-        }, "optional": {"sequence": SEQUENCE_INPUT}}
+        }, "optional": {"sequence": SEQUENCE_INPUT, "rewrite_scores": option_input("rewrite_scores")}}
 
     def complete(self, pose_keypoint: Any, canvas: str = "keep", alternative: int = 0, draw_hands: bool = True,
-                 draw_face: bool = True, sequence: str = "off") -> Dict[str, Any]:
+                 draw_face: bool = True, sequence: str = "off", rewrite_scores: bool = False) -> Dict[str, Any]:
         from ..core import complete_poses
         from .host import progress_bar
         from .tensors import pad_to_common_size, tensor_from_images
 
         frames = frames_from_pose_keypoint(pose_keypoint)
         settings = _settings(canvas=canvas, alternatives=int(alternative) + 1, draw_hands=draw_hands,
-                             draw_face=draw_face)
+                             draw_face=draw_face, rewrite_scores=rewrite_scores)
         bar = progress_bar(len(frames) + 1)
         if sequence != "off":
             if int(alternative) != 0:
