@@ -68,17 +68,28 @@ def _landmark_array(pose_landmarks: Any) -> np.ndarray:
 
 
 class BlazePoseDetector:
-    """MediaPipe BlazePose (static images). One person at most.
+    """MediaPipe BlazePose. One person at most.
 
     model_complexity: 0 (lite) or 1 (full; bundled with mediapipe). 2 (heavy)
     makes mediapipe download a model file on first use.
+    video: MediaPipe's tracking mode (``static_image_mode=False``) for the frames of one clip, in
+    order: the person found in one frame is followed into the next from their landmarks, and the
+    person detector runs again only when they are lost, so a person at the frame's edge or half
+    hidden is kept where independent photos lose them. It follows one person: the most prominent
+    one when it (re)starts, until they are lost. Use one instance per clip (``video_session``).
     """
 
-    def __init__(self, model_complexity: int = 1, min_detection_confidence: float = 0.5) -> None:
+    def __init__(self, model_complexity: int = 1, min_detection_confidence: float = 0.5, *,
+                 video: bool = False) -> None:
         self.model_complexity = model_complexity
         self.min_detection_confidence = min_detection_confidence
+        self.video = video
         self._pose: Optional["mediapipe.solutions.pose.Pose"] = None
         self._lock = threading.Lock()
+
+    def video_session(self) -> "BlazePoseDetector":
+        """A new detector in tracking mode for one clip's frames (close it after the clip)."""
+        return BlazePoseDetector(self.model_complexity, self.min_detection_confidence, video=True).load()
 
     def load(self) -> "BlazePoseDetector":
         if self._pose is None:
@@ -87,10 +98,11 @@ class BlazePoseDetector:
             except ImportError as exc:
                 raise SkelextError("the BlazePose detector needs mediapipe; run `pip install mediapipe`") from exc
             self._pose = mp.solutions.pose.Pose(
-                static_image_mode=True, model_complexity=self.model_complexity,
-                enable_segmentation=False, min_detection_confidence=self.min_detection_confidence)
-            logger.info("loaded MediaPipe BlazePose %s (model_complexity=%d, CPU)", mp.__version__,
-                        self.model_complexity)
+                static_image_mode=not self.video, model_complexity=self.model_complexity,
+                enable_segmentation=False, min_detection_confidence=self.min_detection_confidence,
+                smooth_landmarks=True)  # video mode: MediaPipe's own landmark filter, as its video mode runs
+            logger.info("loaded MediaPipe BlazePose %s (model_complexity=%d, %s, CPU)", mp.__version__,
+                        self.model_complexity, "video tracking" if self.video else "still images")
         return self
 
     def close(self) -> None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
 from .errors import SkelextError
 
@@ -156,3 +157,21 @@ def unload_all(name: Optional[str] = None) -> int:
 def loaded_keys() -> Tuple[RegistryKey, ...]:
     with _LOCK:
         return tuple(k for k in _INSTANCES if _LOADED.get(k))
+
+
+@contextmanager
+def video_detector(detector: Any) -> Iterator[Any]:
+    """The detector to run over one clip's frames, in order: a detector with a tracking mode
+    (``video_session()``: BlazePose) gives a fresh tracking instance for this clip, closed after it;
+    others (DWPose) are used as they are."""
+    session = getattr(detector, "video_session", None)
+    if session is None:
+        yield detector
+        return
+    tracking = session()
+    try:
+        yield tracking
+    finally:
+        close = getattr(tracking, "close", None) or getattr(tracking, "unload", None)
+        if close is not None:
+            close()

@@ -105,7 +105,9 @@ _SPECS = (
                "expand: the canvas grows to hold every point",
                "Canvas", choices=CANVAS_MODES),
     OptionSpec("detector", "choice", "dwpose",
-               "dwpose (ONNX weights, found or downloaded once) or blazepose (mediapipe, one person, offline)",
+               "dwpose (ONNX weights, found or downloaded once; every person) or blazepose (mediapipe, offline, "
+               "one person per frame: the most prominent; in a video, the person it found first, followed "
+               "until lost, then the most prominent again)",
                "Detector", choices=DETECTORS),
     OptionSpec("detection_threshold", "float", DEFAULT_THRESHOLD,
                "keypoints scoring below it count as missing", "Detection threshold",
@@ -122,6 +124,11 @@ _SPECS = (
                "sequences (video frames): causal (frame t uses frames up to t; live use) or offline "
                "(both sides; steadier, needs the whole clip)",
                "Sequence mode", choices=SEQUENCE_MODES),
+    OptionSpec("bridge_gap", "float", 0.5,
+               "sequences: a tracked person missing for up to this many seconds keeps a pose (offline: "
+               "interpolated between the frames around the hole; causal: the last pose held and moved on, "
+               "then the track ends); marked in the person's skelext record; 0 = off",
+               "Bridge gaps (s)", minimum=0.0, maximum=10.0, step=0.1),
     OptionSpec("rewrite_scores", "bool", False,
                "points read from the input with a score other than 1.0 are written as [x, y, 1.0] too "
                "(ControlNet, comfyui_controlnet_aux and the editors drop c < 1.0), their scores kept in the "
@@ -153,6 +160,7 @@ class PipelineSettings:
     sequence_mode: str = OPTIONS["sequence_mode"].default
     smooth_detected: bool = OPTIONS["smooth_detected"].default
     rewrite_scores: bool = OPTIONS["rewrite_scores"].default
+    bridge_gap: float = OPTIONS["bridge_gap"].default
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

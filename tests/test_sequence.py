@@ -365,7 +365,7 @@ def test_frames_without_people_are_gaps_not_errors(mean_pose):
     frames, _ = waist_up_clip(mean_pose, n=30)
     for t in (10, 11, 12):
         frames[t] = PoseFrame([], 400, 260)
-    results = complete_sequence(frames)
+    results = complete_sequence(frames, PipelineSettings(bridge_gap=0))  # bridging off: the hole stays
     assert [len(r.frame.people) for r in results].count(0) == 3
     assert {tuple(t) for t in tracks_of(results) if t} == {(0,)}
 

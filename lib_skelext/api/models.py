@@ -57,8 +57,11 @@ def schema() -> Any:
                                                        "one per frame for a list)")),
              "sequence": (bool, Field(False, description="the list of frames is one video: track people "
                                                          "(track_id in each person's skelext key) and "
-                                                         "complete them steadily over time"))},
-            "canvas", "alternatives", "fit_margin", "sequence_mode", "smooth_detected", "rewrite_scores")
+                                                         "complete them steadily over time")),
+             "fps": (float, Field(30.0, gt=0, le=1000, description="sequence: the clip's frame rate (frames "
+                                                                   "per second), for bridge_gap in seconds"))},
+            "canvas", "alternatives", "fit_margin", "sequence_mode", "smooth_detected", "rewrite_scores",
+            "bridge_gap")
 
         class CompleteResponse(BaseModel):
             pose: Any

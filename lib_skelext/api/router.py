@@ -79,7 +79,7 @@ def build_router(*, auth: Optional[str] = None, max_body_bytes: int = MAX_BODY_B
             if req.sequence:
                 from ..sequence import complete_sequence
 
-                results = complete_sequence(frames, settings)
+                results = complete_sequence(frames, settings, fps=req.fps)
             else:
                 results = complete_poses(frames, settings)
             images = None

@@ -30,7 +30,7 @@ def _complete_one(src: Path, dst: Path, args: argparse.Namespace, png: Optional[
             raise SkelextError("--sequence needs a list of frames (one OpenPose object per video frame) or a "
                                "folder of frames; this file holds a single pose")
 
-        results = complete_sequence(frames, settings_from_args(args))
+        results = complete_sequence(frames, settings_from_args(args), fps=args.fps)
     else:
         results = complete_poses(frames, settings_from_args(args))
     out_units = None if args.output_coords == "same" else units(args.output_coords)
@@ -135,7 +135,9 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
                    help="the frames are one video: IN is a folder whose *.json files, in natural name order, "
                         "are consecutive frames, or a file holding a list of frames; people are tracked "
                         "(track_id in each person's skelext key) and completed steadily over time")
-    add_cli_options(p, ["sequence_mode", "smooth_detected"])
+    add_cli_options(p, ["sequence_mode", "smooth_detected", "bridge_gap"])
+    p.add_argument("--fps", type=float, default=None,
+                   help="--sequence: the clip's frame rate, for --bridge-gap in seconds (default 30)")
     p.set_defaults(func=cmd_complete)
 
     p = sub.add_parser("render", help="draw OpenPose JSON as ControlNet does",

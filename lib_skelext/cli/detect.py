@@ -117,5 +117,5 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
                         "<name>_control.png per frame and control.mp4")
     p.add_argument("--fps", type=float, default=None,
                    help="frame rate of control.mp4 for a folder of frames (default 30; a video keeps its own)")
-    add_cli_options(p, ["sequence_mode", "smooth_detected"])
+    add_cli_options(p, ["sequence_mode", "smooth_detected", "bridge_gap"])
     p.set_defaults(func=cmd_detect)

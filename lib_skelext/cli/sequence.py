@@ -49,7 +49,7 @@ def complete_sequence_folder(src: Path, dst: Path, args: argparse.Namespace) -> 
             raise SkelextError(f"{path}: holds a list of frames; with --sequence and a folder, "
                                "each file holds one frame (or give the list file itself as IN)")
         frames.append(loaded[0])
-    results = with_path(src, lambda: complete_sequence(frames, settings))
+    results = with_path(src, lambda: complete_sequence(frames, settings, fps=args.fps))
     dst.mkdir(parents=True, exist_ok=True)
     for path, result in zip(_progress(files, "writing", "frame"), results):
         doc = frames_to_json([result.frame], False, normalized=out_units)
@@ -73,7 +73,6 @@ def detect_sequence(src: Path, out_dir: Path, settings, args: argparse.Namespace
                     load_detector: Callable[[], Any]) -> int:
     """The ``detect --sequence`` command: a video file or a folder of frames -> per-frame JSON and
     control PNGs plus ``control.mp4``. load_detector: called once the input was found readable."""
-    from ..core import process_image
     from ..image_io import IMAGE_SUFFIXES, load_image
     from ..sequence import complete_sequence, count_tracks
     from ..sequence.video_io import DEFAULT_FPS, frame_names, probe_video, read_video, write_video
@@ -95,14 +94,11 @@ def detect_sequence(src: Path, out_dir: Path, settings, args: argparse.Namespace
         fps = args.fps or fps
         images = read_video(src)
     out_dir.mkdir(parents=True, exist_ok=True)
-    detector = load_detector()
-    plain = settings.replace(complete=False, canvas="keep")
-    frames = [process_image(image, plain, detector=detector, draw=False).frame
-              for image in _count(images, len(names))]
+    frames = detect_clip(images, settings, load_detector(), total=len(names))
     if len(names) < len(frames):  # the container under-reported its frame count
         names = frame_names(len(frames), src.stem)
     names = names[:len(frames)]
-    results = with_path(src, lambda: complete_sequence(frames, settings))
+    results = with_path(src, lambda: complete_sequence(frames, settings, fps=fps))
 
     def controls():  # one frame at a time: a long video's control images never sit in memory together
         for name, result in zip(_progress(names, "writing", "frame"), results):
@@ -118,6 +114,20 @@ def detect_sequence(src: Path, out_dir: Path, settings, args: argparse.Namespace
                 count_tracks(results),
                 sum(r.completed_points for r in results), out_dir)
     return 0
+
+
+def detect_clip(images, settings, detector, total: int = 0) -> list:
+    """One clip's frames, in order -> detected frames (not completed): the detector in its tracking mode
+    where it has one (BlazePose), at the hysteresis' lower threshold (``sequence.continuity``)."""
+    from ..core import process_image
+    from ..detectors import video_detector
+    from ..sequence.continuity import HYSTERESIS_LOW
+
+    plain = settings.replace(complete=False, canvas="keep",
+                             detection_threshold=settings.detection_threshold * HYSTERESIS_LOW)
+    with video_detector(detector) as tracking:
+        return [process_image(image, plain, detector=tracking, draw=False).frame
+                for image in _count(images, total)]
 
 
 def _count(images, total: int):

@@ -63,12 +63,19 @@ SEQUENCE_INPUT = (list(SEQUENCE_CHOICES), {
                "offline both sides)"})
 
 
-def _sequence_results(frames: List[Any], settings: PipelineSettings, sequence: str) -> List[Any]:
+#: Optional inputs of both pose nodes for a batch that is one video.
+FPS_INPUT = ("FLOAT", {"default": 30.0, "min": 1.0, "max": 1000.0, "step": 0.01,
+                       "tooltip": "sequence on: the video's frame rate (e.g. from Get Video Components), "
+                                  "which turns bridge_gap seconds into frames"})
+SEQUENCE_OPTIONAL = {"sequence": SEQUENCE_INPUT, "bridge_gap": option_input("bridge_gap"), "fps": FPS_INPUT}
+
+
+def _sequence_results(frames: List[Any], settings: PipelineSettings, sequence: str, fps: float = 30.0) -> List[Any]:
     from ..sequence import complete_sequence
 
     if sequence not in SEQUENCE_CHOICES:
         raise SkelextError(f"sequence must be one of {', '.join(SEQUENCE_CHOICES)}, got {sequence!r}")
-    return complete_sequence(frames, settings.replace(sequence_mode=sequence))
+    return complete_sequence(frames, settings.replace(sequence_mode=sequence), fps=fps)
 
 
 def _check_batch(images: List[Any], frames: List[Any], what: str) -> None:
@@ -101,23 +108,24 @@ class SkelextCompletePose:
                                                "k-th alternative (people with fewer keep the best)"}),
             "draw_hands": option_input("draw_hands"),
             "draw_face": option_input("draw_face"),
-        }, "optional": {"sequence": SEQUENCE_INPUT, "rewrite_scores": option_input("rewrite_scores")}}
+        }, "optional": {**SEQUENCE_OPTIONAL, "rewrite_scores": option_input("rewrite_scores")}}
 
     def complete(self, pose_keypoint: Any, canvas: str = "keep", alternative: int = 0, draw_hands: bool = True,
-                 draw_face: bool = True, sequence: str = "off", rewrite_scores: bool = False) -> Dict[str, Any]:
+                 draw_face: bool = True, sequence: str = "off", rewrite_scores: bool = False,
+                 bridge_gap: float = OPTIONS["bridge_gap"].default, fps: float = 30.0) -> Dict[str, Any]:
         from ..core import complete_poses
         from .host import progress_bar
         from .tensors import pad_to_common_size, tensor_from_images
 
         frames = frames_from_pose_keypoint(pose_keypoint)
         settings = _settings(canvas=canvas, alternatives=int(alternative) + 1, draw_hands=draw_hands,
-                             draw_face=draw_face, rewrite_scores=rewrite_scores)
+                             draw_face=draw_face, rewrite_scores=rewrite_scores, bridge_gap=bridge_gap)
         bar = progress_bar(len(frames) + 1)
         if sequence != "off":
             if int(alternative) != 0:
                 raise SkelextError("alternative applies to single images; with sequence on, the hypotheses "
                                    "are chosen consistently over time: set alternative to 0")
-            results = _sequence_results(frames, settings.replace(alternatives=1), sequence)
+            results = _sequence_results(frames, settings.replace(alternatives=1), sequence, fps)
         else:  # one forward pass; one fit / expand transform for the whole batch (no zooming)
             results = complete_poses(frames, settings, alternative=int(alternative), shared_canvas=True)
         bar.update(1)
@@ -157,31 +165,38 @@ class SkelextDetectPose:
             "complete": option_input("complete"),
             "draw_hands": option_input("draw_hands"),
             "draw_face": option_input("draw_face"),
-        }, "optional": {"sequence": SEQUENCE_INPUT}}
+        }, "optional": SEQUENCE_OPTIONAL}
 
     def detect(self, image: Any, detector: str = "dwpose", resolution: int = 512, canvas: str = "keep",
                detection_threshold: float = 0.3, complete: bool = True, draw_hands: bool = True,
-               draw_face: bool = True, sequence: str = "off") -> Dict[str, Any]:
+               draw_face: bool = True, sequence: str = "off", bridge_gap: float = OPTIONS["bridge_gap"].default,
+               fps: float = 30.0) -> Dict[str, Any]:
         from ..core import process_images
-        from ..detectors import get_detector
+        from ..detectors import get_detector, video_detector
+        from ..sequence.continuity import HYSTERESIS_LOW
         from .host import dwpose_location, progress_bar
         from .tensors import images_from_tensor, pad_to_common_size, tensor_from_images
 
         photos = images_from_tensor(image)
         settings = _settings(detector=detector, resolution=resolution, canvas=canvas,
                              detection_threshold=detection_threshold, complete=complete, draw_hands=draw_hands,
-                             draw_face=draw_face)
+                             draw_face=draw_face, bridge_gap=bridge_gap)
         if sequence not in SEQUENCE_CHOICES:
             raise SkelextError(f"sequence must be one of {', '.join(SEQUENCE_CHOICES)}, got {sequence!r}")
         found = get_detector(settings.detector, dwpose_location())  # loads once; missing weights: one line
         bar = progress_bar(len(photos))
-        # the batch is one batch: one forward pass, one fit / expand transform for every image (no zooming
-        # from frame to frame); with sequence on, detection only here, then the clip is completed as one
-        plain = settings.replace(complete=False, canvas="keep") if sequence != "off" else settings
-        results = process_images(photos, plain, detector=found, on_image=lambda i: bar.update(1))
+        # one forward pass, one fit / expand transform for every image (no zooming from frame to frame);
+        # with sequence on, detection only here, then the clip is completed as one
+        if sequence == "off":
+            results = process_images(photos, settings, detector=found, on_image=lambda i: bar.update(1))
+        else:  # one video: the detector's tracking mode (BlazePose), the hysteresis' lower threshold
+            plain = settings.replace(complete=False, canvas="keep",
+                                     detection_threshold=detection_threshold * HYSTERESIS_LOW)
+            with video_detector(found) as tracking:
+                results = process_images(photos, plain, detector=tracking, on_image=lambda i: bar.update(1))
         placed = [r.transform.apply_to_image(r.image) for r in results]
         if sequence != "off":
-            results = _sequence_results([r.frame for r in results], settings, sequence)
+            results = _sequence_results([r.frame for r in results], settings, sequence, fps)
             placed = [results[i].transform.apply_to_image(photo) for i, photo in enumerate(placed)]
         images, (height, width) = pad_to_common_size([r.control_image for r in results])
         placed, _ = pad_to_common_size(placed)

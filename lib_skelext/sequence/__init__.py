@@ -12,7 +12,11 @@ in pixels, one canvas size) and returns one ``core.PoseResult`` per frame, as
   ``offline`` (both sides);
 * detected points come back bit for bit unless ``smooth_detected``;
 * the canvas mode uses one transform for the whole sequence (a video keeps one size and
-  does not zoom from frame to frame).
+  does not zoom from frame to frame);
+* points that come and go (``continuity``): hysteresis on the detection threshold, and a point
+  whose source changes (detected <-> completed) glides to its new position over a few frames;
+* holes in a track (``bridge``): a person missing for up to ``settings.bridge_gap`` seconds keeps
+  a pose (offline: interpolated; causal: held and moved on), marked ``bridged`` in the record.
 
 The core's other steps apply exactly as for single frames: body points outside the
 canvas become missing, completion runs under the same guard (a failure logs one
@@ -22,6 +26,7 @@ completed noses are dropped.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import TYPE_CHECKING, List, Optional, Sequence
 
@@ -60,17 +65,21 @@ def check_sequence(frames: Sequence[PoseFrame]) -> None:
 def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSettings] = None, *,
                       mode: Optional[str] = None, smooth_detected: Optional[bool] = None,
                       model: Optional["CompletionModel"] = None, temporal: Optional["TemporalParams"] = None,
-                      tracker: Optional["TrackerParams"] = None) -> List["PoseResult"]:
+                      tracker: Optional["TrackerParams"] = None, fps: Optional[float] = None) -> List["PoseResult"]:
     """Consecutive frames (pixels) -> one PoseResult per frame, tracked and steady.
 
     mode: "causal" | "offline" (default ``settings.sequence_mode``); smooth_detected: also
-    smooth the detected points (default ``settings.smooth_detected``).
+    smooth the detected points (default ``settings.smooth_detected``); fps: the clip's frame rate
+    (default 30), which turns ``settings.bridge_gap`` seconds into frames.
     """
     from ..canvas import apply_shared_canvas_mode
     from ..completion_model import load_model
     from ..core import PoseResult, complete_guarded, drop_body_points_outside, drop_parts_of_completed
+    from .bridge import bridge_gaps, max_bridge_frames
     from .completion import complete_tracked
+    from .continuity import HYSTERESIS_LOW, apply_hysteresis, blend_switches
     from .tracking import assign_tracks
+    from .video_io import DEFAULT_FPS
 
     settings = settings or PipelineSettings()
     mode = OPTIONS["sequence_mode"].validate(settings.sequence_mode if mode is None else mode)
@@ -83,6 +92,8 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
         work = [drop_body_points_outside(f) for f in work]
     model = model or load_model()
     ids = assign_tracks(work, model.mean_pose, tracker)
+    threshold = settings.detection_threshold
+    apply_hysteresis(work, ids, threshold, threshold * HYSTERESIS_LOW)  # points wobbling about the threshold
     failed = False
     if (settings.complete or smooth) and any(f.people for f in work):
         done, failed = complete_guarded(work, completer=lambda frames: complete_tracked(
@@ -96,6 +107,13 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
                     for f in done]
     else:
         done = work
+    if not failed:
+        blend_switches(done, ids)  # a point changing source glides, never leaps
+    rate = DEFAULT_FPS if fps is None else fps
+    if not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate > 0):
+        raise SkelextError(f"fps must be a positive number of frames per second, got {fps!r}")
+    done, ids, _ = bridge_gaps(done, ids, offline=mode == "offline",
+                               max_frames=max_bridge_frames(settings.bridge_gap, rate))
     for frame, frame_ids in zip(done, ids):
         for person, tid in zip(frame.people, frame_ids):
             if tid >= 0:
