@@ -8,6 +8,7 @@ import pytest
 from lib_skelext.completion_model import load_model
 from lib_skelext.pose import L_KNEE, R_KNEE, Person, PoseFrame, torso_length
 from lib_skelext.sequence import complete_sequence
+from lib_skelext.sequence.continuity import HYSTERESIS_LOW
 from lib_skelext.settings import PipelineSettings
 
 TORSO = 60.0
@@ -118,7 +119,7 @@ def test_a_knee_flickering_at_the_threshold_moves_less_than_a_tenth_of_a_torso(m
         body = full_body(mean_pose, t, speed=0.5)
         body[[R_KNEE, L_KNEE], 0] += 0.6 * TORSO  # knees bent forward: far from where a completion puts them
         body[[R_KNEE, L_KNEE], 2] = 0.3 + rng.normal(0, 0.08, 2)  # around the threshold
-        low = body[:, 2] < 0.3 * 0.6  # the detector (run at the lower threshold) drops these
+        low = body[:, 2] < 0.3 * HYSTERESIS_LOW  # the detector (run at the lower threshold) drops these
         if t % 7 in (3, 4):  # the knees sink below the frame's edge now and then
             low[[R_KNEE, L_KNEE]] = True
         body[low] = 0.0
@@ -142,7 +143,7 @@ def test_hysteresis_keeps_a_point_that_dips_below_the_threshold(mean_pose):
     frames = []
     for t in range(20):
         body = full_body(mean_pose, t, score=0.9)
-        body[R_KNEE, 2] = 0.9 if t < 5 else 0.25  # dips below 0.3 but stays above 0.18
+        body[R_KNEE, 2] = 0.9 if t < 5 else 0.25  # dips below 0.3 but stays above 0.3 x HYSTERESIS_LOW
         frames.append(PoseFrame([Person(body=body)], W, H))
     results = complete_sequence(frames, PipelineSettings(), fps=FPS)
     assert all(not r.frame.people[0].completed[R_KNEE] for r in results)

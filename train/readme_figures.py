@@ -1,6 +1,7 @@
 """The figures of README.md and docs/video.md, written from the files that measured them: the
 accuracy table and the speed line from ``train/report/metrics.json`` (``train.evaluate``), the
-video tables from ``bench/sequence_results.json`` (``bench/bench_sequence.py``), train/README.md's tables from
+video tables from ``bench/sequence_results.json`` (``bench/bench_sequence.py``) and
+``bench/video_continuity_results.json`` (``bench/bench_video_continuity.py``), train/README.md's tables from
 the stored ablation runs (``train.ablations``), metrics.json and ``train/report/headroom.json`` (``train.headroom``).
 
     .venv/bin/python -m train.readme_figures          # rewrite the blocks
@@ -228,10 +229,63 @@ def ablation_table(metrics: Dict) -> str:
     return "\n".join(table())
 
 
-BLOCKS = {"accuracy": accuracy_table, "speed": speed_line, "sequence": sequence_table}
+CONTINUITY_RESULTS_PATH = os.path.join(REPO_ROOT, "bench", "video_continuity_results.json")
+#: (label in the results file, its detections, what the table calls it)
+CONTINUITY_ROWS = (("before", "still_0.3", "before: BlazePose on still images (0.3)"),
+                   ("after", "tracking_0.18", "now: BlazePose tracking, hysteresis, glide, bridges"))
+
+
+def _continuity_results() -> Dict:
+    with open(CONTINUITY_RESULTS_PATH, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _continuity_row(label: str, r: Dict) -> str:
+    return (f"| {label} | {r['found']:,} | {r['empty_in_short_holes']} | {r['empty_in_track']} | "
+            f"{r['leg_jump_share']:.2%} ({r['leg_jumps_switching']} / {r['leg_jumps_detected']} / "
+            f"{r['leg_jumps_completed']}) | {r['leg_switch_share']:.1%} | {r['error']:.3f} | {r['jitter']:.4f} |")
+
+
+_CONTINUITY_HEAD = ("| pipeline | found | empty frames in holes <= 0.5 s | empty frames in track | knee/ankle jumps > 0.3 "
+                    "torso (at a source switch / detected / completed) | source switches | error | jitter |\n"
+                    "|---|---|---|---|---|---|---|---|")
+
+
+def continuity_table(metrics: Dict) -> str:
+    """README and docs/video.md: the real video before and after (``bench/bench_video_continuity.py``)."""
+    results = _continuity_results()
+    lines = [_CONTINUITY_HEAD]
+    for mode in ("causal", "offline"):
+        for key, kind, label in CONTINUITY_ROWS:
+            lines.append(_continuity_row(f"{label}, {mode}", results[key][kind][mode]))
+    frames = results["after"]["tracking_0.18"]["causal"]["frames"]
+    before, after = results["before"]["speed"], results["after"]["speed"]
+    lines += ["", f"sports2d_demo.mp4 cut by 10 crops ({frames:,} frames, two people, BlazePose). `detect VIDEO "
+              f"--sequence --detector blazepose` on the whole {after['frames']}-frame {after['size']} clip, end to "
+              f"end: {before['frames_per_s']:.1f} frames/s before, {after['frames_per_s']:.1f} frames/s now "
+              f"({after['cores']} CPU cores)."]
+    return "\n".join(lines)
+
+
+def continuity_ablation_table(metrics: Dict) -> str:
+    """docs/video.md: every stored run of ``bench_video_continuity.py`` (attempts and detections)."""
+    results = _continuity_results()
+    lines = [_CONTINUITY_HEAD.replace("| pipeline |", "| run, detections, mode |")]
+    for label, entry in results.items():
+        for kind, rows in entry.items():
+            if kind in ("lib", "speed"):
+                continue
+            for mode, r in rows.items():
+                lines.append(_continuity_row(f"{label}; {kind}; {mode}", r))
+    return "\n".join(lines)
+
+
+BLOCKS = {"accuracy": accuracy_table, "speed": speed_line, "sequence": sequence_table,
+          "continuity": continuity_table}
 TRAIN_README_BLOCKS = {"ablations": ablation_table, "v2-targets": v2_targets_table, "headroom": headroom_table,
                       "margin-shift": margin_shift_table}
-VIDEO_DOC_BLOCKS = {"video-tables": video_doc_tables, "video-targets": video_targets_table}
+VIDEO_DOC_BLOCKS = {"video-tables": video_doc_tables, "video-targets": video_targets_table,
+                    "continuity": continuity_table, "continuity-ablations": continuity_ablation_table}
 #: document -> its blocks
 DOCUMENTS = {README_PATH: BLOCKS, VIDEO_DOC_PATH: VIDEO_DOC_BLOCKS, TRAIN_README_PATH: TRAIN_README_BLOCKS}
 

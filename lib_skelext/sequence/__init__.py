@@ -107,13 +107,13 @@ def complete_sequence(frames: Sequence[PoseFrame], settings: Optional[PipelineSe
                     for f in done]
     else:
         done = work
-    if not failed:
-        blend_switches(done, ids)  # a point changing source glides, never leaps
     rate = DEFAULT_FPS if fps is None else fps
     if not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate > 0):
         raise SkelextError(f"fps must be a positive number of frames per second, got {fps!r}")
     done, ids, _ = bridge_gaps(done, ids, offline=mode == "offline",
                                max_frames=max_bridge_frames(settings.bridge_gap, rate))
+    if not failed:  # a point changing source (bridged points count as completed) glides, never leaps
+        blend_switches(done, ids)
     for frame, frame_ids in zip(done, ids):
         for person, tid in zip(frame.people, frame_ids):
             if tid >= 0:
