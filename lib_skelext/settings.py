@@ -129,6 +129,17 @@ _SPECS = (
                "interpolated between the frames around the hole; causal: the last pose held and moved on, "
                "then the track ends); marked in the person's skelext record; 0 = off",
                "Bridge gaps (s)", minimum=0.0, maximum=10.0, step=0.1),
+    OptionSpec("retarget_position", "choice", "reference",
+               "retarget: where the figure stands: reference (where the reference stands, then moving with "
+               "the driving motion scaled to the reference's size) or driving (the driving pose's place)",
+               "Retarget position", choices=("reference", "driving")),
+    OptionSpec("retarget_scale", "choice", "reference",
+               "retarget: the figure's overall size: the reference's, or the driving pose's (keeping the "
+               "reference's proportions)", "Retarget scale", choices=("reference", "driving")),
+    OptionSpec("retarget_mode", "choice", "bones",
+               "retarget: bones (each bone takes the reference's length and the driving's direction) or scale "
+               "(the driving pose only scaled and moved as a whole to the reference's size)",
+               "Retarget mode", choices=("bones", "scale")),
     OptionSpec("rewrite_scores", "bool", False,
                "points read from the input with a score other than 1.0 are written as [x, y, 1.0] too "
                "(ControlNet, comfyui_controlnet_aux and the editors drop c < 1.0), their scores kept in the "
@@ -161,6 +172,9 @@ class PipelineSettings:
     smooth_detected: bool = OPTIONS["smooth_detected"].default
     rewrite_scores: bool = OPTIONS["rewrite_scores"].default
     bridge_gap: float = OPTIONS["bridge_gap"].default
+    retarget_position: str = OPTIONS["retarget_position"].default
+    retarget_scale: str = OPTIONS["retarget_scale"].default
+    retarget_mode: str = OPTIONS["retarget_mode"].default
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -94,7 +94,7 @@ def aux_pixels(doc):
 # ------------------------------------------------------------------ registration
 def test_every_node_is_registered_with_category_tooltips_and_display_name():
     assert set(NODE_CLASS_MAPPINGS) == {"SkelextCompletePose", "SkelextDetectPose", "SkelextRenderPose",
-                                        "SkelextLoadPose", "SkelextSavePose"}
+                                        "SkelextLoadPose", "SkelextSavePose", "SkelextRetargetPose"}
     assert set(NODE_DISPLAY_NAME_MAPPINGS) == set(NODE_CLASS_MAPPINGS)
     for name, cls in NODE_CLASS_MAPPINGS.items():
         assert cls.CATEGORY == "skelext" and callable(getattr(cls(), cls.FUNCTION)), name

@@ -41,7 +41,7 @@ def test_root_init_loads_as_comfyui_does_without_heavy_imports(tmp_path):
                          text=True, check=True)
     doc = json.loads(out.stdout)
     assert doc["nodes"] == ["SkelextCompletePose", "SkelextDetectPose", "SkelextLoadPose", "SkelextRenderPose",
-                            "SkelextSavePose"]
+                            "SkelextRetargetPose", "SkelextSavePose"]
     assert set(doc["names"]) == set(doc["nodes"])
     assert doc["heavy"] == [] and doc["path_changed"] is False
     assert Path(doc["lib"]).resolve() == (REPO / "lib_skelext" / "__init__.py").resolve()

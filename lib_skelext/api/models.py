@@ -93,9 +93,29 @@ def schema() -> Any:
             height: int
             info: str = "Success"
 
+        RetargetRequest = request(
+            "RetargetRequest",
+            {"driving": (Any, Field(..., description="the motion: an OpenPose object, a list of them (one clip), "
+                                                     "or a string holding either")),
+             "reference": (Any, Field(None, description="the character: an OpenPose object with one person "
+                                                        "(or give reference_image)")),
+             "reference_image": (Optional[str], Field(None, description="the character as a photo: base64 "
+                                                                        "PNG/JPEG/WebP or a data: URL")),
+             "coords": coords,
+             "render": (bool, Field(False, description="also return the control images (PNG, base64)")),
+             "fps": (float, Field(30.0, gt=0, le=1000, description="the clip's frame rate, for bridge_gap"))},
+            "canvas", "fit_margin", "sequence_mode", "detector", "resolution", "retarget_position",
+            "retarget_scale", "retarget_mode", "bridge_gap")
+
+        class RetargetResponse(BaseModel):
+            pose: Any
+            images: Optional[list] = None
+            info: str = "Success"
+
         _SCHEMA.update(CompleteRequest=CompleteRequest, CompleteResponse=CompleteResponse,
                        DetectRequest=DetectRequest, DetectResponse=DetectResponse,
-                       RenderRequest=RenderRequest, RenderResponse=RenderResponse)
+                       RenderRequest=RenderRequest, RenderResponse=RenderResponse,
+                       RetargetRequest=RetargetRequest, RetargetResponse=RetargetResponse)
     return SimpleNamespace(**_SCHEMA)
 
 

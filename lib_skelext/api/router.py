@@ -132,4 +132,39 @@ def build_router(*, auth: Optional[str] = None, max_body_bytes: int = MAX_BODY_B
         return {"image": encode_png(image), "width": int(image.shape[1]), "height": int(image.shape[0]),
                 "info": "Success"}
 
+    @router.post("/retarget", response_model=m.RetargetResponse)
+    def retarget(req: m.RetargetRequest):
+        from ..core import process_image
+        from ..openpose_json import frames_to_json
+        from ..retarget import retarget_poses
+
+        try:
+            settings = settings_from_request(req)
+            frames, as_list = read_poses(req.driving, req.coords)
+            if (req.reference is None) == (req.reference_image is None):
+                raise SkelextError("give the character as reference (a pose) or reference_image (a photo), "
+                                   "not both or neither")
+            if req.reference is not None:
+                refs, ref_list = read_poses(req.reference)
+                if ref_list and len(refs) != 1:
+                    raise SkelextError(f"reference: one pose, not a list of {len(refs)}")
+                reference = refs[0]
+            else:
+                photo = decode_image(req.reference_image, max_image_pixels)
+                reference = process_image(photo, settings.replace(complete=False, canvas="keep"),
+                                          detector=detector_for(settings.detector), draw=False).frame
+        except SkelextError as exc:
+            raise fail(exc) from None
+        completion_model()
+        try:
+            results = retarget_poses(frames, reference, settings, fps=req.fps)
+            images = None
+            if req.render:
+                for r in results:
+                    check_canvas_pixels(r.frame, max_image_pixels)
+                images = [encode_png(r.control_image) for r in results]
+        except SkelextError as exc:
+            raise fail(exc) from None
+        return {"pose": frames_to_json([r.frame for r in results], as_list), "images": images, "info": "Success"}
+
     return router

@@ -1,7 +1,7 @@
 """Command line: ``python -m lib_skelext [-v|-q] <command> ...``.
 
 One module per group of subcommands, each with ``add_commands(subparsers)``:
-``complete`` (complete, render), ``detect``, ``serve`` (serve, ui), ``check_host``.
+``complete`` (complete, render), ``detect``, ``retarget``, ``serve`` (serve, ui), ``check_host``.
 ``files`` holds the shared file helpers.
 
 Exit codes: 0 success, 2 bad input (one line on stderr, never a traceback),
@@ -33,7 +33,7 @@ def _add_verbosity(p: argparse.ArgumentParser, default: object) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import check_host, complete, detect, serve
+    from . import check_host, complete, detect, retarget, serve
 
     parser = argparse.ArgumentParser(
         prog="python -m lib_skelext",
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_verbosity(parser, False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (complete, detect, serve, check_host):
+    for module in (complete, detect, retarget, serve, check_host):
         module.add_commands(sub)
     for p in sub.choices.values():  # -v/-q after the subcommand too; SUPPRESS keeps the global value
         _add_verbosity(p, argparse.SUPPRESS)

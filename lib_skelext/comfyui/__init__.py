@@ -1,6 +1,7 @@
 """ComfyUI nodes for skelext (``category: skelext``).
 
 * ``nodes``: the node classes and ``NODE_CLASS_MAPPINGS`` / ``NODE_DISPLAY_NAME_MAPPINGS``;
+* ``retarget_node``: *Retarget Pose* (published by ``nodes``' mappings);
 * ``pose_keypoint``: ComfyUI's ``POSE_KEYPOINT`` lists <-> frames (the unit rule: pixels out);
 * ``tensors``: ``IMAGE`` tensors <-> numpy images;
 * ``host``: ComfyUI's folders and progress bar, imported lazily.

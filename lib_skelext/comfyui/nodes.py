@@ -9,7 +9,7 @@ rename them.
 Importing this module is cheap (stdlib, numpy): torch, cv2 and the models load inside
 the node functions.
 
-Over 300 lines on purpose: the five classes are the pack's public surface (their names and
+Over 300 lines on purpose: the five classes (and *Retarget Pose*, in ``retarget_node``) are the pack's public surface (their names and
 inputs are stored in users' workflows) and stay beside the mappings that publish them.
 """
 from __future__ import annotations
@@ -21,34 +21,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..errors import SkelextError
 from ..settings import MAX_ALTERNATIVES, OPTIONS, PipelineSettings
+from .inputs import CATEGORY, FPS_INPUT, POSE, POSE_OUT_TOOLTIP, POSE_TOOLTIP, option_input
 from .pose_keypoint import frames_from_pose_keypoint, pose_keypoint_from_frames, ui_json
 
 logger = logging.getLogger(__name__)
-
-CATEGORY = "skelext"
-POSE = "POSE_KEYPOINT"
-POSE_TOOLTIP = ("OpenPose keypoints, one dict per frame (comfyui_controlnet_aux's POSE_KEYPOINT; "
-                "pixels or 0..1)")
-POSE_OUT_TOOLTIP = "the poses, one OpenPose dict per frame, in pixels (skelext always writes pixels)"
-
-
-def option_input(name: str, **override: Any) -> Tuple[Any, Dict[str, Any]]:
-    """A ComfyUI input spec built from ``settings.OPTIONS[name]`` (type, range, default, tooltip)."""
-    spec = OPTIONS[name]
-    extra: Dict[str, Any] = {"default": spec.default, "tooltip": spec.help}
-    if spec.kind == "choice":
-        kind: Any = list(spec.choices)
-    elif spec.kind == "bool":
-        kind = "BOOLEAN"
-    else:
-        kind = "INT" if spec.kind == "int" else "FLOAT"
-        step = spec.step if spec.step is not None else (1 if spec.kind == "int" else 0.01)
-        extra.update(min=spec.minimum, max=spec.maximum, step=step)
-        if spec.kind == "int":
-            extra.update(min=int(spec.minimum), max=int(spec.maximum), step=int(step))
-    extra.update(override)
-    return (kind, extra)
-
 
 def _settings(**values: Any) -> PipelineSettings:
     return PipelineSettings.from_mapping(values)
@@ -63,10 +39,6 @@ SEQUENCE_INPUT = (list(SEQUENCE_CHOICES), {
                "offline both sides)"})
 
 
-#: Optional inputs of both pose nodes for a batch that is one video.
-FPS_INPUT = ("FLOAT", {"default": 30.0, "min": 1.0, "max": 1000.0, "step": 0.01,
-                       "tooltip": "sequence on: the video's frame rate (e.g. from Get Video Components), "
-                                  "which turns bridge_gap seconds into frames"})
 SEQUENCE_OPTIONAL = {"sequence": SEQUENCE_INPUT, "bridge_gap": option_input("bridge_gap"), "fps": FPS_INPUT}
 
 
@@ -364,12 +336,15 @@ class SkelextSavePose:
         return {"ui": {"openpose_json": [json.dumps(docs, indent=4, allow_nan=False)], "skelext_files": files}}
 
 
+from .retarget_node import SkelextRetargetPose  # noqa: E402  (it builds on this module's inputs)
+
 NODE_CLASS_MAPPINGS = {
     "SkelextCompletePose": SkelextCompletePose,
     "SkelextDetectPose": SkelextDetectPose,
     "SkelextRenderPose": SkelextRenderPose,
     "SkelextLoadPose": SkelextLoadPose,
     "SkelextSavePose": SkelextSavePose,
+    "SkelextRetargetPose": SkelextRetargetPose,
 }
 
 NODE_DISPLAY_NAME_MAPPINGS = {
@@ -378,4 +353,5 @@ NODE_DISPLAY_NAME_MAPPINGS = {
     "SkelextRenderPose": "Render Pose (skelext)",
     "SkelextLoadPose": "Load Pose JSON (skelext)",
     "SkelextSavePose": "Save Pose JSON (skelext)",
+    "SkelextRetargetPose": "Retarget Pose (skelext)",
 }

@@ -7,7 +7,7 @@ checks what they wrote. It never installs, starts or stops ComfyUI.
 
 Checks, one ``Check`` each:
 
-* the five nodes are registered (category ``skelext``, tooltips, exact names);
+* the six nodes are registered (category ``skelext``, tooltips, exact names);
 * load -> complete -> save on one waist-up pose given in 0..1 units: legs completed,
   given points unchanged, the saved file and the node's JSON in pixels (no reader can
   take them for 0..1), the control image the canvas' size;
@@ -42,7 +42,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from .http import send
 from .report import Check
 
-NODES = ("SkelextCompletePose", "SkelextDetectPose", "SkelextRenderPose", "SkelextLoadPose", "SkelextSavePose")
+NODES = ("SkelextCompletePose", "SkelextDetectPose", "SkelextRenderPose", "SkelextLoadPose", "SkelextSavePose",
+         "SkelextRetargetPose")
 #: OpenPose body indices of the knees and ankles (missing in the waist-up pose).
 LEGS = (9, 10, 12, 13)
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -1,0 +1,233 @@
+"""Retargeting: a driving motion drawn with a reference character's body (bone lengths, size, place).
+
+Pure numpy on completed bodies (pixels); ``core.retarget_poses`` completes the reference and the
+driving frames first (a waist-up character gets legs), then calls ``retarget_body`` per person and
+frame. The OpenPose tree is rooted at the neck; its bones are ``pose.LIMBS`` (parent -> child, each
+parent placed before its children).
+
+For each bone (p -> c) in driving frame t: the direction is the driving's, the length is the
+reference's bone length scaled as the driving bone changes over the clip relative to its first frame
+(foreshortening kept): ``L_ref * |D_t[c] - D_t[p]| / |D_0[c] - D_0[p]|``. The neck stands where the
+reference's neck stands in the first frame and then moves with the driving neck's motion scaled by
+the ratio of body sizes (reference torso / driving torso). Hands and the face move and scale with
+their wrist (the forearm's length ratio) and nose (the head bone's ratio).
+
+Options (what the peers offer; ``settings.retarget_*``): ``position="driving"`` keeps the driving's
+place; ``scale="driving"`` keeps the driving's overall size (the reference's proportions);
+``mode="scale"`` only scales and moves the driving pose as a whole to the reference's size (no per-bone
+lengths).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .errors import SkelextError
+from .pose import L_ELBOW, L_HIP, L_WRIST, LIMBS, N_BODY, NECK, NOSE, R_ELBOW, R_HIP, R_WRIST, Person
+
+if TYPE_CHECKING:
+    from .pose import PoseFrame
+
+POSITIONS = ("reference", "driving")
+SCALES = ("reference", "driving")
+MODES = ("bones", "scale")
+#: a driving bone shorter than this share of its first-frame length (or a first frame shorter than
+#: this many pixels) is taken as foreshortened to nothing: the bone keeps the reference's direction-less
+#: length ratio of 1e-3 rather than dividing by ~0
+_MIN_PX = 1e-6
+
+
+@dataclass(frozen=True)
+class RetargetOptions:
+    position: str = "reference"
+    scale: str = "reference"
+    mode: str = "bones"
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("position", POSITIONS), ("scale", SCALES), ("mode", MODES)):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise SkelextError(f"unknown retarget {name} {value!r}; choose one of {', '.join(allowed)}")
+
+
+def torso(body: np.ndarray) -> Optional[float]:
+    """Neck -> mid-hip length (px) of a body (18, 3), or None."""
+    if body[NECK, 2] > 0 and body[R_HIP, 2] > 0 and body[L_HIP, 2] > 0:
+        return float(np.linalg.norm(body[NECK, :2] - (body[R_HIP, :2] + body[L_HIP, :2]) / 2))
+    return None
+
+
+def bone_lengths(body: np.ndarray) -> np.ndarray:
+    """(17,) length of each bone of ``LIMBS`` (NaN where an end is missing)."""
+    out = np.full(len(LIMBS), np.nan)
+    for k, (p, c) in enumerate(LIMBS):
+        if body[p, 2] > 0 and body[c, 2] > 0:
+            out[k] = float(np.linalg.norm(body[c, :2] - body[p, :2]))
+    return out
+
+
+@dataclass
+class Mapping:
+    """What one retargeted person keeps over the clip: the reference body, the driving's first frame
+    (bone lengths, neck), the size ratio."""
+
+    reference: np.ndarray          # (18, 3) px, completed
+    reference_lengths: np.ndarray  # (17,)
+    first_lengths: np.ndarray      # (17,) the driving's first frame
+    first_neck: np.ndarray         # (2,)
+    size_ratio: float              # reference torso / driving torso (first frame)
+
+
+def start_mapping(reference: np.ndarray, first: np.ndarray) -> Mapping:
+    """The mapping from a driving person's first frame (18, 3) onto the reference body (18, 3)."""
+    ref_torso, drv_torso = torso(reference), torso(first)
+    if not ref_torso or not drv_torso:
+        raise SkelextError("retarget needs the neck and both hips of the reference and of the driving pose "
+                           "(after completion)")
+    return Mapping(reference=reference, reference_lengths=bone_lengths(reference),
+                   first_lengths=bone_lengths(first), first_neck=first[NECK, :2].copy(),
+                   size_ratio=ref_torso / drv_torso)
+
+
+def retarget_body(driving: np.ndarray, mapping: Mapping,
+                  options: RetargetOptions = RetargetOptions()) -> Tuple[np.ndarray, float, float]:
+    """One driving body (18, 3) px -> (retargeted body (18, 3) px, forearm ratio, head ratio).
+
+    The ratios are retargeted length / driving length of the forearms and of the neck -> nose bone,
+    for the hands and the face."""
+    out = np.zeros((N_BODY, 3))
+    if driving[NECK, 2] <= 0:
+        return out, 1.0, 1.0
+    global_scale = mapping.size_ratio if options.scale == "reference" else 1.0
+    if options.position == "reference":
+        root = mapping.reference[NECK, :2] + global_scale * (driving[NECK, :2] - mapping.first_neck)
+    else:
+        root = driving[NECK, :2]
+    out[NECK] = [root[0], root[1], 1.0]
+    lengths_scale = 1.0 if options.scale == "reference" else 1.0 / mapping.size_ratio
+    ratios = np.ones(len(LIMBS))
+    for k, (p, c) in enumerate(LIMBS):
+        if out[p, 2] <= 0 or driving[p, 2] <= 0 or driving[c, 2] <= 0:
+            continue
+        vec = driving[c, :2] - driving[p, :2]
+        if options.mode == "scale":
+            out[c] = [*(out[p, :2] + global_scale * vec), 1.0]
+            ratios[k] = global_scale
+            continue
+        now = float(np.hypot(*vec))
+        first, ref = mapping.first_lengths[k], mapping.reference_lengths[k]
+        if not (np.isfinite(first) and np.isfinite(ref)) or first < _MIN_PX:
+            length = global_scale * now  # no reference length for this bone: the body's scale
+        else:
+            length = ref * lengths_scale * now / first
+        out[c] = [*(out[p, :2] + (vec / now * length if now > _MIN_PX else 0.0)), 1.0]
+        ratios[k] = length / now if now > _MIN_PX else global_scale
+    forearm = {R_WRIST: _limb(R_ELBOW, R_WRIST), L_WRIST: _limb(L_ELBOW, L_WRIST)}
+    return out, float(np.mean([ratios[forearm[R_WRIST]], ratios[forearm[L_WRIST]]])), float(ratios[_limb(NECK, NOSE)])
+
+
+def _limb(p: int, c: int) -> int:
+    return LIMBS.index((p, c))
+
+
+def move_part(points: Optional[np.ndarray], driving_anchor: np.ndarray, out_anchor: np.ndarray,
+              ratio: float) -> Optional[np.ndarray]:
+    """A hand or face (n, 3) of the driving pose moved onto its retargeted anchor and scaled about it."""
+    if points is None or driving_anchor[2] <= 0 or out_anchor[2] <= 0:
+        return None
+    out = points.copy()
+    present = out[:, 2] > 0
+    out[present, :2] = out_anchor[:2] + ratio * (points[present, :2] - driving_anchor[:2])
+    out[present, 2] = 1.0
+    return out
+
+
+def retarget_person(driving: Person, mapping: Mapping, options: RetargetOptions = RetargetOptions()) -> Person:
+    """A driving person -> the same motion with the reference's body; hands with their wrists, the face
+    with the nose. The ``skelext`` record lists what was retargeted and what was completed (in the
+    driving frame and in the reference)."""
+    body, forearm, head = retarget_body(driving.body, mapping, options)
+    person = Person(body=body, source=driving.source.copy(),
+                    hand_left=move_part(driving.hand_left, driving.body[L_WRIST], body[L_WRIST], forearm),
+                    hand_right=move_part(driving.hand_right, driving.body[R_WRIST], body[R_WRIST], forearm),
+                    face=move_part(driving.face, driving.body[NOSE], body[NOSE], head))
+    person.source[body[:, 2] <= 0] = 0
+    record = dict(driving.extra.get("skelext") or {})
+    for key in ("completed", "confidence", "alternatives", "best_score", "scores"):
+        record.pop(key, None)
+    record["retargeted"] = [int(i) for i in np.flatnonzero(body[:, 2] > 0)]
+    person.extra = {"skelext": record}
+    return person
+
+
+def options_from(settings: Any) -> RetargetOptions:
+    return RetargetOptions(position=settings.retarget_position, scale=settings.retarget_scale,
+                           mode=settings.retarget_mode)
+
+
+def retarget_poses(driving: "Sequence[PoseFrame]", reference: "PoseFrame", settings: Any = None, *,
+                   fps: Optional[float] = None) -> "List[Any]":
+    """The pipeline: driving frames (pixels; one frame or a clip) and a reference pose (one person) ->
+    one ``core.PoseResult`` per driving frame, on the reference's canvas (then ``settings.canvas``,
+    one transform for the clip).
+
+    The reference is completed first (a waist-up character gets legs), and so are the driving frames
+    (a clip with sequence completion in ``settings.sequence_mode``, so it is steady; people tracked);
+    each driving person is mapped from the first frame their track appears in. Raises SkelextError
+    for no or several people in the reference, an empty clip, or driving frames that mix 0..1 and
+    pixel coordinates.
+    """
+    from .canvas import apply_shared_canvas_mode
+    from .core import complete_poses
+    from .pose import PoseFrame
+    from .result import PoseResult
+    from .settings import PipelineSettings
+
+    settings = settings or PipelineSettings()
+    options = options_from(settings)
+    frames = list(driving)
+    if not frames:
+        raise SkelextError("empty driving clip: give at least one frame")
+    if len({bool(f.normalized) for f in frames}) > 1:
+        raise SkelextError("the driving frames mix 0..1 and pixel coordinates; give them in one unit "
+                           "(or say which with coords)")
+    people = [p for p in reference.people if (p.body[:, 2] > 0).any()]
+    if not people:
+        raise SkelextError("no person in the reference: give a pose or photo showing the character")
+    if len(people) > 1:
+        raise SkelextError(f"the reference shows {len(people)} people; give one (crop the photo, or keep one "
+                           "person in the pose)")
+    keep = settings.replace(canvas="keep", alternatives=1, rewrite_scores=False)
+    ref_frame = PoseFrame([people[0].copy()], reference.canvas_width, reference.canvas_height)
+    ref_result = complete_poses([ref_frame], keep)[0]
+    if ref_result.completion_failed or not ref_result.frame.people:
+        raise SkelextError("the reference could not be completed (see the log); nothing was retargeted")
+    ref_person = ref_result.frame.people[0]
+    if len(frames) > 1:
+        from .sequence import complete_sequence
+
+        done = complete_sequence(frames, keep, fps=fps)
+    else:
+        done = complete_poses(frames, keep)
+    if any(r.completion_failed for r in done):
+        raise SkelextError("the driving poses could not be completed (see the log); nothing was retargeted")
+    mappings: Dict[Any, Mapping] = {}
+    out_frames = []
+    for result in done:
+        people_out = []
+        for i, person in enumerate(result.frame.people):
+            if person.body[NECK, 2] <= 0:
+                continue
+            key = (person.extra.get("skelext") or {}).get("track_id", i)
+            if key not in mappings:
+                mappings[key] = start_mapping(ref_person.body, person.body)
+            moved = retarget_person(person, mappings[key], options)
+            moved.extra["skelext"]["reference_completed"] = [int(i) for i in np.flatnonzero(ref_person.completed)]
+            people_out.append(moved)
+        out_frames.append(PoseFrame(people_out, reference.canvas_width, reference.canvas_height))
+    out_frames, transform = apply_shared_canvas_mode(out_frames, settings.canvas, settings.fit_margin,
+                                                     in_place=True)
+    return [PoseResult(frame=f, detected=src, settings=settings, transform=transform)
+            for f, src in zip(out_frames, frames)]
