@@ -177,3 +177,37 @@ def test_blend_switches_glides_a_point_whose_source_changes(mean_pose):
     assert np.array_equal(out[:, L_KNEE], np.array(raw)[:, L_KNEE])  # never switched: exactly as given
     assert np.array_equal(out[27], raw[27])  # the glide (0.8 / 0.08: 10 or 11 frames) is over by then
     assert not np.array_equal(out[15], raw[15])  # and it did glide
+
+
+def test_no_ghosts_flashes_and_single_points_are_not_held(mean_pose):
+    """Seen in a real ComfyUI run: a false detection on sun flare (one or two frames, sometimes a single
+    point) was held for the whole limit. Tracks seen in fewer than 3 frames, and poses with fewer than
+    5 points, are not bridged."""
+    frames = []
+    for t in range(30):
+        people = [Person(body=full_body(mean_pose, t))] if t < 10 else []
+        if t in (12, 13):  # a two-frame flash far from the person
+            people.append(Person(body=full_body(mean_pose, t) + np.array([0.0, 150.0, 0.0])))
+        if 14 <= t < 18:  # a one-point "person" for four frames
+            one = np.zeros((18, 3))
+            one[7] = [390.0, 400.0, 0.9]
+            people.append(Person(body=one))
+        frames.append(PoseFrame(people, W, H))
+    results = complete_sequence(frames, PipelineSettings(sequence_mode="causal"), fps=FPS)
+    for t in range(10, 30):
+        shown = results[t].frame.people
+        bridged_ids = {p.extra["skelext"]["track_id"] for p in shown if "bridged" in p.extra["skelext"]}
+        assert bridged_ids <= {0}, t  # only the real person (track 0) is held
+    assert all(len(results[t].frame.people) <= 2 for t in range(30))
+
+
+def test_causal_bridge_ends_when_the_person_walks_out_of_the_picture(mean_pose):
+    """A person walking fast to the right edge and gone: the held pose moves on with them only while
+    some of it is inside the picture."""
+    width = 420
+    frames = [PoseFrame([Person(body=full_body(mean_pose, t, speed=40.0))] if t < 7 else [], width, H)
+              for t in range(30)]
+    results = complete_sequence(frames, PipelineSettings(sequence_mode="causal"), fps=FPS)
+    held = [r.frame.people[0] for r in results[7:] if r.frame.people]
+    assert 0 < len(held) < 15
+    assert all((p.body[:, 0] <= width).any() for p in held)  # something of them is still in the picture

@@ -9,8 +9,11 @@ person for a frame or a few (motion blur, an arm across the face, the frame's ed
 * causal (frame t uses frames <= t): after the last frame the person was seen, the pose is held and
   moved on with the body's last velocity (slowing down), for at most ``max_frames`` frames; if the
   person comes back within the limit the bridge simply ends there, otherwise the track ends after the
-  limit. A causal bridge cannot know that the person left for good: it then shows them for up to
-  the limit after they left.
+  limit, or as soon as no point of the held body is left in the picture. A causal bridge cannot know that the
+  person left for good: it then shows them for up to the limit after they left.
+
+Only tracks seen in at least ``MIN_TRACK_FRAMES`` frames, and poses with at least ``MIN_POINTS`` body
+points, are bridged (a detection flashing up on sun flare is no person to hold).
 
 Bridged people carry ``skelext.bridged = {"gap": frames of the hole (causal: so far), "confidence":
 1 at the seen frames, falling linearly to 1 / (max_frames + 1) at the limit}`` beside their
@@ -28,8 +31,13 @@ from ..pose import Person, PoseFrame, Source
 
 BRIDGED_KEY = "bridged"
 #: causal: the held pose keeps this share of its velocity from one bridged frame to the next (real-video
-#: benchmark, causal knee/ankle jumps: 0.9 -> 1.03%, 0.7 -> 1.06%, 0 (a plain hold) -> 1.13%)
-VELOCITY_DECAY = 0.9
+#: benchmark, causal knee/ankle jumps: 0.9 -> 1.03%, 0.7 -> 1.06%, 0 (a plain hold) -> 1.13%; but 0.9 lets a
+#: person walking out of the picture drift up to 9 frames' motion on, in a real ComfyUI run off the canvas)
+VELOCITY_DECAY = 0.7
+#: only tracks seen in at least this many frames are bridged (a detection that flashes up for a frame or
+#: two, e.g. on sun flare, is no person to hold), and only poses with at least this many body points
+MIN_TRACK_FRAMES = 3
+MIN_POINTS = 5
 
 
 def max_bridge_frames(seconds: float, fps: float) -> int:
@@ -66,7 +74,11 @@ def bridge_gaps(frames: Sequence[PoseFrame], ids: Sequence[Sequence[int]], *, of
         return list(frames), out_ids, 0
     added = 0
     for tid, seen in _seen(frames, ids).items():
+        if len(seen) < MIN_TRACK_FRAMES:
+            continue
         for k, (f0, p0) in enumerate(seen):
+            if (p0.body[:, 2] > 0).sum() < MIN_POINTS:
+                continue
             f1: Optional[int] = seen[k + 1][0] if k + 1 < len(seen) else None
             hole = (f1 - f0 - 1) if f1 is not None else None
             if offline:
@@ -100,12 +112,16 @@ def bridge_gaps(frames: Sequence[PoseFrame], ids: Sequence[Sequence[int]], *, of
                         velocity = (p0.body[both, :2] - prev.body[both, :2]).mean(0)
                 present = p0.body[:, 2] > 0
                 shift = np.zeros(2)
+                width, height = frames[f0].canvas_width, frames[f0].canvas_height
                 for j in range(1, steps + 1):
                     velocity = velocity * VELOCITY_DECAY
                     shift = shift + velocity
                     body = p0.body.copy()
                     body[present, :2] += shift
                     body[present, 2] = 1.0
+                    xy = body[present, :2]
+                    if not ((xy[:, 0] >= 0) & (xy[:, 0] <= width) & (xy[:, 1] >= 0) & (xy[:, 1] <= height)).any():
+                        break  # walked out of the picture (nothing of them left in it): the track ends here
                     frames[f0 + j].people.append(_bridged(body, p0.source, tid, j, 1.0 - j / (max_frames + 1),
                                                           track_key))
                     out_ids[f0 + j].append(tid)
