@@ -1,7 +1,8 @@
 """The figures of README.md and docs/video.md, written from the files that measured them: the
 accuracy table and the speed line from ``train/report/metrics.json`` (``train.evaluate``), the
 video tables from ``bench/sequence_results.json`` (``bench/bench_sequence.py``) and
-``bench/video_continuity_results.json`` (``bench/bench_video_continuity.py``), train/README.md's tables from
+``bench/video_continuity_results.json`` (``bench/bench_video_continuity.py``), the retargeting table from
+``bench/retarget_results.json`` (``bench/bench_retarget.py``), train/README.md's tables from
 the stored ablation runs (``train.ablations``), metrics.json and ``train/report/headroom.json`` (``train.headroom``).
 
     .venv/bin/python -m train.readme_figures          # rewrite the blocks
@@ -280,8 +281,31 @@ def continuity_ablation_table(metrics: Dict) -> str:
     return "\n".join(lines)
 
 
+RETARGET_RESULTS_PATH = os.path.join(REPO_ROOT, "bench", "retarget_results.json")
+_RETARGET_METHODS = (("skelext", "skelext"), ("musepose", "MusePose's rule"), ("unianimate", "UniAnimate's rule"))
+
+
+def retarget_table(metrics: Dict) -> str:
+    """README: retargeting on held-out pairs against the peers' rules (``bench/bench_retarget.py``)."""
+    with open(RETARGET_RESULTS_PATH, encoding="utf-8") as f:
+        results = json.load(f)
+    lines = ["| reference | method | bones seen in the reference: length error (median) | legs not seen: length "
+             "error (median) | bone direction error (median) | pairs answered |", "|---|---|---|---|---|---|"]
+    for cut, rows in results["pairs"].items():
+        for key, name in _RETARGET_METHODS:
+            r = rows[key]
+            legs = "-" if r["legs_median"] != r["legs_median"] else f"{r['legs_median']:.1%}"
+            lines.append(f"| {cut.replace('_', '-') if key == 'skelext' else ''} | {name} | {r['seen_median']:.1%} | "
+                         f"{legs} | {r['angle_median_deg']:.1f} deg | {r['answered']:.0%} |")
+    sp = results["speed"]
+    lines += ["", f"600 pairs of held-out people per reference cut. Retargeting a {sp['frames']:,}-frame clip "
+              f"(sequence completion included): {sp['seconds']:.2f} s ({sp['frames_per_s']:,.0f} frames/s, "
+              f"{sp['cores']} CPU cores)."]
+    return "\n".join(lines)
+
+
 BLOCKS = {"accuracy": accuracy_table, "speed": speed_line, "sequence": sequence_table,
-          "continuity": continuity_table}
+          "continuity": continuity_table, "retarget": retarget_table}
 TRAIN_README_BLOCKS = {"ablations": ablation_table, "v2-targets": v2_targets_table, "headroom": headroom_table,
                       "margin-shift": margin_shift_table}
 VIDEO_DOC_BLOCKS = {"video-tables": video_doc_tables, "video-targets": video_targets_table,
