@@ -58,7 +58,7 @@ def schema() -> Any:
              "sequence": (bool, Field(False, description="the list of frames is one video: track people "
                                                          "(track_id in each person's skelext key) and "
                                                          "complete them steadily over time")),
-             "fps": (float, Field(30.0, gt=0, le=1000, description="sequence: the clip's frame rate (frames "
+             "fps": (float, Field(30.0, ge=0.01, le=1000, description="sequence: the clip's frame rate (frames "
                                                                    "per second), for bridge_gap in seconds"))},
             "canvas", "alternatives", "fit_margin", "sequence_mode", "smooth_detected", "rewrite_scores",
             "bridge_gap")
@@ -103,7 +103,7 @@ def schema() -> Any:
                                                                         "PNG/JPEG/WebP or a data: URL")),
              "coords": coords,
              "render": (bool, Field(False, description="also return the control images (PNG, base64)")),
-             "fps": (float, Field(30.0, gt=0, le=1000, description="the clip's frame rate, for bridge_gap"))},
+             "fps": (float, Field(30.0, ge=0.01, le=1000, description="the clip's frame rate, for bridge_gap"))},
             "canvas", "fit_margin", "sequence_mode", "detector", "resolution", "retarget_position",
             "retarget_scale", "retarget_mode", "bridge_gap")
 
