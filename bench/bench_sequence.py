@@ -142,11 +142,12 @@ def run_synthetic(split: int, n_people: int, length: int) -> Dict[str, Dict[str,
     return out
 
 
-def video_clips() -> Dict[str, tuple]:
-    """name -> (frames, gt (T, 18, 2) crop px, gt_ok (T, 18), torso (T,) px, same_person (T,) bool)."""
+def video_clips(data: Dict[str, np.ndarray] = None) -> Dict[str, tuple]:
+    """name -> (frames, gt (T, 18, 2) crop px, gt_ok (T, 18), torso (T,) px, same_person (T,) bool).
+    data: the detections (``sequence_video.load_or_run()``'s layout; default: that)."""
     from sequence_video import CROPS, PEOPLE, load_or_run
 
-    data = load_or_run()
+    data = load_or_run() if data is None else data
     clips = {}
     for person in PEOPLE:
         ref = data[f"{person}/reference"]

@@ -89,30 +89,10 @@ def detect_crops(kind: str) -> Dict[str, np.ndarray]:
 
 
 def clips(kind: str) -> Dict[str, tuple]:
-    """name -> (frames, gt, gt_ok, torso, same): the clips of ``bench_sequence.video_clips`` on these detections."""
-    from sequence_video import CROPS, PEOPLE
+    """name -> (frames, gt, gt_ok, torso, same): ``bench_sequence.video_clips`` on these detections."""
+    from bench_sequence import video_clips
 
-    from lib_skelext.pose import L_HIP, NECK, R_HIP, Person, PoseFrame
-
-    data = detect_crops(kind)
-    out = {}
-    for person in PEOPLE:
-        ref = data[f"{person}/reference"]
-        neck_ok = (ref[:, NECK, 2] > 0) & (ref[:, R_HIP, 2] > 0) & (ref[:, L_HIP, 2] > 0)
-        torso_all = np.linalg.norm(ref[:, NECK, :2] - (ref[:, R_HIP, :2] + ref[:, L_HIP, :2]) / 2, axis=1)
-        torso = np.where(neck_ok, torso_all, np.median(torso_all[neck_ok]))
-        for crop in CROPS:
-            rect, body = data[f"{person}/{crop}/rect"], data[f"{person}/{crop}/body"]
-            w, h = int(rect[0, 2] - rect[0, 0]), int(rect[0, 3] - rect[0, 1])
-            gt = ref[:, :, :2] - rect[:, None, :2]
-            gt_ok = ref[..., 2] > 0
-            shared = gt_ok & (body[..., 2] > 0)
-            dist = np.where(shared, np.linalg.norm(body[..., :2] - gt, axis=-1), 0).sum(1) / np.maximum(shared.sum(1), 1)
-            same = (shared.sum(1) >= 2) & (dist < 0.5 * torso)
-            frames = [PoseFrame([Person(body=b.copy())] if (b[:, 2] > 0).sum() and s else [], w, h)
-                      for b, s in zip(body, same)]
-            out[f"{person}/{crop}"] = (frames, gt, gt_ok & same[:, None], torso, same)
-    return out
+    return video_clips(detect_crops(kind))
 
 
 def continuity(results, same: np.ndarray, torso: np.ndarray) -> Dict[str, int]:

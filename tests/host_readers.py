@@ -173,3 +173,20 @@ def editor_visible(pose_json: Dict[str, Any]) -> List[Dict[str, List[Optional[Ke
 def lit_pixels(image: np.ndarray) -> int:
     """Pixels that are not black (what a control image draws)."""
     return int((np.asarray(image).reshape(-1, 3).max(axis=1) > 0).sum())
+
+
+def write_scores_as_c(monkeypatch) -> None:
+    """Make skelext write as it did before the hosts' rule (each detected point's score as its c), to
+    show that the checks catch it."""
+    from lib_skelext import openpose_json
+
+    real = openpose_json.person_to_dict
+
+    def scores_as_c(person, scale):
+        doc = real(person, scale)
+        for i, score in enumerate((doc.get("skelext") or {}).get("scores", {}).get("body", [])):
+            if score > 0:
+                doc["pose_keypoints_2d"][3 * i + 2] = score
+        return doc
+
+    monkeypatch.setattr(openpose_json, "person_to_dict", scores_as_c)

@@ -69,18 +69,9 @@ def test_without_aux_its_check_is_skipped(fake_server):
 def test_aux_check_fails_when_the_pose_breaks_the_hosts_rule(fake_server, monkeypatch):
     """What skelext used to write (the detector's scores as c): aux's reader drops those points and
     draws less than skelext's control image, and the check says so."""
-    from lib_skelext import openpose_json
+    from host_readers import write_scores_as_c
 
-    real = openpose_json.person_to_dict
-
-    def scores_as_c(person, scale):
-        doc = real(person, scale)
-        for i, score in enumerate((doc.get("skelext") or {}).get("scores", {}).get("body", [])):
-            if score > 0:
-                doc["pose_keypoints_2d"][3 * i + 2] = score
-        return doc
-
-    monkeypatch.setattr(openpose_json, "person_to_dict", scores_as_c)
+    write_scores_as_c(monkeypatch)
     with fake_server() as host:
         checks = by_name(run_checks(host.url, timeout=60))
     aux = checks["comfyui: comfyui_controlnet_aux draws skelext's pose"]

@@ -236,16 +236,7 @@ def test_cli_browser_without_node_skips_with_the_reason(fake_webui, capsys, monk
 def test_render_check_fails_when_our_pose_breaks_the_hosts_rule(fake_webui, monkeypatch):
     """What skelext used to write (the detector's scores as c): ControlNet's reader drops those points,
     its drawing of our JSON is not our control image, and the check says so with the pixel counts."""
-    from lib_skelext import openpose_json
-
-    real = openpose_json.person_to_dict
-
-    def scores_as_c(person, scale):
-        doc = real(person, scale)
-        for i, score in enumerate((doc.get("skelext") or {}).get("scores", {}).get("body", [])):
-            if score > 0:
-                doc["pose_keypoints_2d"][3 * i + 2] = score
-        return doc
+    from host_readers import write_scores_as_c
 
     class Scoring:  # the fake detector, with DWPose-like scores below 1.0
         def load(self):
@@ -263,7 +254,7 @@ def test_render_check_fails_when_our_pose_breaks_the_hosts_rule(fake_webui, monk
             return frame
 
     url, module, _ = fake_webui("a1111", api_auth=AUTH)
-    monkeypatch.setattr(openpose_json, "person_to_dict", scores_as_c)
+    write_scores_as_c(monkeypatch)
     from hosts import detector_registered
 
     with detector_registered("dwpose", Scoring()):
