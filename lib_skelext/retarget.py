@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .errors import SkelextError
-from .pose import L_ELBOW, L_HIP, L_WRIST, LIMBS, N_BODY, NECK, NOSE, R_ELBOW, R_HIP, R_WRIST, Person
+from .pose import L_ELBOW, L_WRIST, LIMBS, N_BODY, NECK, NOSE, R_ELBOW, R_WRIST, Person, torso_length
 
 if TYPE_CHECKING:
     from .pose import PoseFrame
@@ -33,9 +33,7 @@ if TYPE_CHECKING:
 POSITIONS = ("reference", "driving")
 SCALES = ("reference", "driving")
 MODES = ("bones", "scale")
-#: a driving bone shorter than this share of its first-frame length (or a first frame shorter than
-#: this many pixels) is taken as foreshortened to nothing: the bone keeps the reference's direction-less
-#: length ratio of 1e-3 rather than dividing by ~0
+#: a bone shorter than this (px) has no direction; a first-frame bone this short gives no length ratio
 _MIN_PX = 1e-6
 
 
@@ -50,13 +48,6 @@ class RetargetOptions:
             value = getattr(self, name)
             if value not in allowed:
                 raise SkelextError(f"unknown retarget {name} {value!r}; choose one of {', '.join(allowed)}")
-
-
-def torso(body: np.ndarray) -> Optional[float]:
-    """Neck -> mid-hip length (px) of a body (18, 3), or None."""
-    if body[NECK, 2] > 0 and body[R_HIP, 2] > 0 and body[L_HIP, 2] > 0:
-        return float(np.linalg.norm(body[NECK, :2] - (body[R_HIP, :2] + body[L_HIP, :2]) / 2))
-    return None
 
 
 def bone_lengths(body: np.ndarray) -> np.ndarray:
@@ -82,7 +73,7 @@ class Mapping:
 
 def start_mapping(reference: np.ndarray, first: np.ndarray) -> Mapping:
     """The mapping from a driving person's first frame (18, 3) onto the reference body (18, 3)."""
-    ref_torso, drv_torso = torso(reference), torso(first)
+    ref_torso, drv_torso = torso_length(reference), torso_length(first)
     if not ref_torso or not drv_torso:
         raise SkelextError("retarget needs the neck and both hips of the reference and of the driving pose "
                            "(after completion)")
@@ -224,7 +215,7 @@ def retarget_poses(driving: "Sequence[PoseFrame]", reference: "PoseFrame", setti
             if key not in mappings:
                 mappings[key] = start_mapping(ref_person.body, person.body)
             moved = retarget_person(person, mappings[key], options)
-            moved.extra["skelext"]["reference_completed"] = [int(i) for i in np.flatnonzero(ref_person.completed)]
+            moved.extra["skelext"]["reference_completed"] = [int(j) for j in np.flatnonzero(ref_person.completed)]
             people_out.append(moved)
         out_frames.append(PoseFrame(people_out, reference.canvas_width, reference.canvas_height))
     out_frames, transform = apply_shared_canvas_mode(out_frames, settings.canvas, settings.fit_margin,

@@ -15,7 +15,7 @@ completes it, and the two can lie a torso apart. Two steps, both causal (frame t
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, Sequence
 
 import numpy as np
 
@@ -106,18 +106,3 @@ def blend_switches(frames: Sequence[PoseFrame], ids: Sequence[Sequence[int]], *,
                 state.left[active] -= 1
             state.frame, state.xy, state.source, state.present = f, body[:, :2].copy(), source.copy(), present
     return started
-
-
-def knee_ankle_steps(bodies: np.ndarray, sources: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For benchmarks: (step lengths in torso lengths, source switched, valid) of knees and ankles
-    between consecutive frames of one track; bodies (T, 18, 3), sources (T, 18)."""
-    from ..pose import L_ANKLE, L_KNEE, R_ANKLE, R_KNEE
-
-    legs = [R_KNEE, R_ANKLE, L_KNEE, L_ANKLE]
-    torso = np.array([torso_length(b) or np.nan for b in bodies])
-    unit = np.nanmedian(torso) if np.isfinite(torso).any() else np.nan
-    a, b = bodies[:-1][:, legs], bodies[1:][:, legs]
-    valid = (a[..., 2] > 0) & (b[..., 2] > 0)
-    step = np.hypot(*(b[..., :2] - a[..., :2]).transpose(2, 0, 1)) / unit
-    switched = sources[:-1][:, legs] != sources[1:][:, legs]
-    return step, switched, valid
