@@ -39,6 +39,11 @@ class CanvasTransform:
     def is_identity(self) -> bool:
         return self.scale == 1.0 and self.offset_x == 0.0 and self.offset_y == 0.0
 
+    def inverse(self, width: int, height: int) -> "CanvasTransform":
+        """The transform back onto the width x height canvas this one was made on."""
+        return CanvasTransform(1.0 / self.scale, -self.offset_x / self.scale, -self.offset_y / self.scale,
+                               int(width), int(height))
+
     def apply_to_points(self, points: np.ndarray) -> np.ndarray:
         """(n, 3) x, y, conf -> transformed copy; missing points stay [0, 0, 0]."""
         out = np.array(points, dtype=np.float64)

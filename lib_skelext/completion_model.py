@@ -45,7 +45,7 @@ from typing import Dict, NamedTuple, Optional, Tuple
 import numpy as np
 
 from .assets import asset_path
-from .errors import SkelextError
+from .errors import ModelError, SkelextError
 from .pose import BODY_FLIP
 
 logger = logging.getLogger(__name__)
@@ -204,11 +204,11 @@ class CompletionModel:
 
     def __init__(self, weights: Dict[str, np.ndarray], config: ModelConfig, path: str = "") -> None:
         if config.encoding_version not in SUPPORTED_ENCODINGS:
-            raise SkelextError(f"model {path or '(in memory)'} uses encoding v{config.encoding_version}, "
+            raise ModelError(f"model {path or '(in memory)'} uses encoding v{config.encoding_version}, "
                                f"this skelext reads v{SUPPORTED_ENCODINGS[0]}..v{SUPPORTED_ENCODINGS[-1]}; "
                                "update skelext or the model file")
         if config.norm not in ("none", "layer") or config.act not in ("relu", "gelu"):
-            raise SkelextError(f"model {path or '(in memory)'} has an unknown layer type "
+            raise ModelError(f"model {path or '(in memory)'} has an unknown layer type "
                                f"(norm {config.norm!r}, act {config.act!r}); update skelext")
         self.config = config
         self.path = path
@@ -528,7 +528,7 @@ def load_model(path: Optional[str] = None) -> CompletionModel:
         if model is not None:
             return model
         if not os.path.isfile(path):
-            raise SkelextError(f"completion model not found at {path}; reinstall skelext or run "
+            raise ModelError(f"completion model not found at {path}; reinstall skelext or run "
                                "`python -m train.reproduce` to build it")
         try:
             from safetensors import safe_open
@@ -538,10 +538,10 @@ def load_model(path: Optional[str] = None) -> CompletionModel:
             with safe_open(path, framework="numpy") as f:
                 meta = f.metadata() or {}
             config = ModelConfig.from_json(meta["config"])
-        except SkelextError:
-            raise
+        except SkelextError as exc:
+            raise ModelError(str(exc)) from exc
         except Exception as exc:  # unreadable or foreign file
-            raise SkelextError(f"cannot read completion model {path}: {exc}; re-download or rebuild it") from exc
+            raise ModelError(f"cannot read completion model {path}: {exc}; re-download or rebuild it") from exc
         model = CompletionModel(weights, config, path)
         logger.info("loaded completion model %s (backend numpy, device cpu, %d hypotheses)", path, config.hypotheses)
         _cache[path] = model

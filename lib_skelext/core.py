@@ -1,43 +1,57 @@
-"""The one processing core: pose in -> completed pose; image in -> detect -> the same.
+"""The one processing core: poses in -> completed poses; images in -> detect -> the same.
 
-Every surface (CLI, REST, the tab, the WebUI preprocessor, ComfyUI nodes, sequences)
-parses its host's input, calls one of these, and formats the ``PoseResult``:
+Every surface (CLI, REST, the tab, the WebUI preprocessor, ComfyUI nodes) parses its host's
+input, calls one of these, and formats the ``PoseResult``s:
 
-* ``complete_pose(frame, settings)`` / ``complete_poses(frames, settings)`` (one
-  forward pass for every person of every frame);
-* ``process_image(image, settings, detector=None)``.
+* ``complete_poses(frames, settings)`` / ``complete_pose``: one forward pass for every person of
+  every frame; ``settings.sequence`` causal / offline: the frames are one video (the sequence stage,
+  ``sequence.stage.ClipStage``);
+* ``process_images(images, settings)`` / ``process_image``: detection on ControlNet's resized image,
+  then the same (a clip: the detector's tracking mode, at the hysteresis' lower threshold);
+* ``render_poses(frames, settings)``: poses drawn as they are (the canvas mode only).
 
-Steps, in this order, for both:
+Steps, in this order, for all of them:
 
 1. (when completing) body points outside the canvas become missing (readers such as ControlNet's
-   drawing do not show them; the model takes the canvas as the visible frame, so it
-   predicts them instead);
-2. completion under the guard: if the model raises, one WARNING line per failure
-   (with the traceback the first time) and the pose comes back as it went in,
-   ``completion_failed=True``;
-3. hands whose wrist and faces whose nose were completed are dropped (a detected
-   hand cannot hang on an invented wrist);
-3b. (``complete_poses(..., alternative=k)``) each person's completed points become its
-   k-th ranked alternative (``choose_alternative``), before the canvas mode sees them;
-4. the canvas mode (keep / fit / expand).
+   drawing do not show them; the model takes the canvas as the visible frame, so it predicts them);
+2. (a clip) people tracked, hysteresis on the threshold;
+3. completion under the guard (the model is loaded inside it). A model failure (``MODEL_ERRORS``:
+   the model file missing or unreadable, the forward pass raising) is handled by ``on_failure``:
+   "fallback" (the hosts' generation paths) logs one WARNING line per failure and returns the poses
+   as given, ``completion_failed=True``; "raise" raises ``CompletionFailed`` (the CLI exits 3).
+   Bad input (``SkelextError``) and programming errors are never caught;
+4. hands whose wrist and faces whose nose were completed are dropped (a detected hand cannot hang
+   on an invented wrist); ``alternative=k``: each person's k-th ranked completion;
+5. (a clip) holes bridged, source switches glided, track ids written;
+6. ``rewrite_scores``; the canvas mode (keep / fit / expand; one transform for a clip or a shared batch).
 
-The result holds frames (pixels), not JSON: serialise at the edges
-(``PoseResult.to_dict()``, ``json_text``, ``control_image``).
+The result holds frames (pixels), not JSON: serialise at the edges (``PoseResult.to_dict()``,
+``json_text``, ``control_image``).
 """
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from contextlib import nullcontext
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np
 
-from .errors import SkelextError
-from .pose import L_WRIST, NOSE, R_WRIST, PoseFrame, Source
+from .errors import CompletionFailed, ModelError, SkelextError
+from .pose import PART_ANCHORS, PoseFrame, Source
 from .result import PoseResult
 from .settings import PipelineSettings
 
 logger = logging.getLogger(__name__)
+
+#: What the completion guard catches: the model file (``ModelError``) and what running a network
+#: raises (onnxruntime/torch ``RuntimeError``, numpy's ``FloatingPointError``, ``MemoryError``).
+#: Never bad input (other ``SkelextError``s) nor programming errors (TypeError, KeyError, ...).
+MODEL_ERRORS: Tuple[type, ...] = (ModelError, RuntimeError, MemoryError, FloatingPointError)
+#: ``RuntimeError`` subclasses that are programming errors, re-raised.
+_NOT_MODEL_ERRORS: Tuple[type, ...] = (NotImplementedError, RecursionError)
+ON_FAILURE = ("fallback", "raise")
+T = TypeVar("T")
 
 
 # ------------------------------------------------------------------ steps
@@ -61,11 +75,19 @@ def drop_parts_of_completed(frame: PoseFrame) -> PoseFrame:
     A part with no point present stays as it was (nothing hangs on the invented point)."""
     for person in frame.people:
         src = person.source
-        for anchor, part in ((R_WRIST, "hand_right"), (L_WRIST, "hand_left"), (NOSE, "face")):
+        for part, anchor in PART_ANCHORS:
             points = getattr(person, part)
-            if src[anchor] == Source.COMPLETED and points is not None and (points[:, 2] > 0).any():
+            if points is not None and src[anchor] == Source.COMPLETED and (points[:, 2] > 0).any():
                 setattr(person, part, None)
     return frame
+
+
+def with_alternative(body: np.ndarray, alternative: np.ndarray, replace: np.ndarray) -> np.ndarray:
+    """A copy of ``body`` whose ``replace`` points (completed ones) come from ``alternative``.
+    The one rule for swapping in a ranked completion (the core and the editor)."""
+    out = np.array(body, dtype=np.float64)
+    out[replace] = np.asarray(alternative, dtype=np.float64)[replace]
+    return out
 
 
 def choose_alternative(frame: PoseFrame, index: int) -> PoseFrame:
@@ -81,10 +103,7 @@ def choose_alternative(frame: PoseFrame, index: int) -> PoseFrame:
     for person in frame.people:
         if index > len(person.alternatives) or len(person.alternative_scores) <= index:
             continue
-        chosen = person.alternatives[index - 1]
-        replace = person.completed
-        body = person.body.copy()
-        body[replace] = chosen[replace]
+        body = with_alternative(person.body, person.alternatives[index - 1], person.completed)
         alternatives = list(person.alternatives)
         alternatives[index - 1] = person.body.copy()
         scores = list(person.alternative_scores)
@@ -96,52 +115,71 @@ def choose_alternative(frame: PoseFrame, index: int) -> PoseFrame:
 _FAILURES: Dict[str, int] = {}
 
 
-def complete_guarded(frames: Sequence[PoseFrame], alternatives: int = 1, *,
-                     completer: Optional[Callable[[Sequence[PoseFrame]], List[PoseFrame]]] = None
-                     ) -> Tuple[List[PoseFrame], bool]:
-    """(completed frames, failed). On any exception: a WARNING line and the inputs unchanged.
-
-    completer: frames -> completed frames (default ``complete.complete_frames``; the sequence
-    path passes its tracked, temporal completion). Every failure is logged at WARNING (the
-    WebUI console shows WARNING and up); the traceback only the first time a message is seen,
-    and later ones count repeats.
-    """
+def complete_guarded(run: Callable[[], T], on_failure: str = "fallback") -> Tuple[Optional[T], bool]:
+    """(run(), False), or on a model failure (``MODEL_ERRORS``): "fallback" -> (None, True) with
+    one WARNING line (the traceback the first time a message is seen, later ones count repeats;
+    the WebUI console shows WARNING and up); "raise" -> ``CompletionFailed`` (one line)."""
+    if on_failure not in ON_FAILURE:
+        raise SkelextError(f"on_failure must be one of {', '.join(ON_FAILURE)}, got {on_failure!r}")
     try:
-        if completer is None:
-            from .complete import complete_frames
-
-            return complete_frames(frames, alternatives=alternatives), False
-        return completer(frames), False
-    except Exception as exc:  # never break generation because of completion
-        message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        return run(), False
+    except _NOT_MODEL_ERRORS:
+        raise
+    except MODEL_ERRORS as exc:
+        if isinstance(exc, SkelextError):
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        else:
+            message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        if on_failure == "raise":
+            raise CompletionFailed(f"completion failed ({message})") from exc
         count = _FAILURES.get(message, 0) + 1
         _FAILURES[message] = count
         logger.warning("skelext: completion failed (%s)%s; using the pose as given", message,
                        f" [{count} times]" if count > 1 else "", exc_info=count == 1)
-        return list(frames), True
+        return None, True
 
 
-def _finish(frames: Sequence[PoseFrame], settings: PipelineSettings, alternative: int = 0,
-            shared_canvas: bool = False) -> Tuple[List[PoseFrame], List[Any], bool]:
-    """Steps 1-4 over several frames at once -> (frames, transforms, completion failed).
-    shared_canvas: one canvas transform for every frame (they share one canvas size)."""
+def _clip_stage(frames: Sequence[PoseFrame], settings: PipelineSettings, fps: Optional[float], clip: Any) -> Any:
+    """The sequence stage when ``settings.sequence`` says the frames are one video, else None."""
+    if settings.sequence == "off":
+        return None
+    from .sequence.stage import ClipStage, check_sequence
+
+    check_sequence(frames)
+    return clip if clip is not None else ClipStage.from_settings(settings, fps)
+
+
+def _run(frames: Sequence[PoseFrame], settings: PipelineSettings, *, alternative: int = 0,
+         shared_canvas: bool = False, clip: Any = None, on_failure: str = "fallback"
+         ) -> Tuple[List[PoseFrame], List[Any], bool]:
+    """Steps 1-6 over several frames at once -> (frames, canvas transforms, completion failed)."""
     from .canvas import apply_canvas_mode, apply_shared_canvas_mode
     from .openpose_json import apply_hosts_rule
 
+    work = [f.copy() for f in frames]
+    if settings.complete:
+        work = [drop_body_points_outside(f) for f in work]
     failed = False
-    if not settings.complete:  # plain detection: exactly as found
-        work = [f.copy() for f in frames]
-    else:
-        work = [drop_body_points_outside(f.copy()) for f in frames]
-    if settings.complete and any(f.people for f in work):
-        done, failed = complete_guarded(work, settings.alternatives)
-        if failed:
+    if (settings.complete or clip is not None) and any(f.people for f in work):
+        def completion() -> List[PoseFrame]:
+            if clip is None:
+                from .complete import complete_frames
+
+                return complete_frames(work, alternatives=settings.alternatives)
+            clip.prepare(work)
+            return clip.complete(work)
+
+        done, failed = complete_guarded(completion, on_failure)
+        if failed or done is None:
             work = [f.copy() for f in frames]  # as given: nothing dropped, nothing invented
         else:
             work = [choose_alternative(drop_parts_of_completed(f), alternative) for f in done]
+            if clip is not None:
+                work = clip.finish(work)
     if settings.rewrite_scores:
         work = [apply_hosts_rule(frame) for frame in work]
-    if shared_canvas and len({(f.canvas_width, f.canvas_height) for f in work}) == 1:
+    one_size = len({(f.canvas_width, f.canvas_height) for f in work}) == 1
+    if (shared_canvas or clip is not None) and one_size:
         out, transform = apply_shared_canvas_mode(work, settings.canvas, settings.fit_margin, in_place=True)
         return out, [transform] * len(out), failed
     out, transforms = [], []
@@ -152,41 +190,88 @@ def _finish(frames: Sequence[PoseFrame], settings: PipelineSettings, alternative
     return out, transforms, failed
 
 
-def complete_poses(frames: Sequence[PoseFrame], settings: Optional[PipelineSettings] = None, *,
-                   alternative: int = 0, shared_canvas: bool = False) -> List[PoseResult]:
-    """Complete several frames (one forward pass over all their people); one result per frame.
-
-    alternative: 0 = the best completion; k = each person's k-th ranked alternative
-    (``choose_alternative``; needs ``settings.alternatives`` >= k + 1).
-    shared_canvas: the frames are one batch (a video's frames): fit / expand use one transform for
-    all of them, so the figure does not zoom from frame to frame (frames of one canvas size).
-    """
-    settings = settings or PipelineSettings()
-    _check_alternative(alternative, settings)
-    t0 = time.perf_counter()
-    out, transforms, failed = _finish(frames, settings, alternative, shared_canvas)
-    elapsed = time.perf_counter() - t0
-    return [PoseResult(frame=f, detected=src, settings=settings, transform=t, completion_failed=failed,
-                       timings_s={"complete": elapsed, "total": elapsed})
-            for f, src, t in zip(out, frames, transforms)]
-
-
 def _check_alternative(alternative: int, settings: PipelineSettings) -> None:
     if isinstance(alternative, bool) or not isinstance(alternative, int) or alternative < 0:
         raise SkelextError(f"alternative must be a whole number >= 0 (0 = the best), got {alternative!r}")
     if alternative >= settings.alternatives:
         raise SkelextError(f"alternative {alternative} needs alternatives >= {alternative + 1} "
                            f"(the model records {settings.alternatives})")
+    if alternative and settings.sequence != "off":
+        raise SkelextError("alternative applies to single images; with sequence on, the hypotheses are chosen "
+                           "consistently over time: set alternative to 0")
+
+
+# ------------------------------------------------------------------ poses in
+def complete_poses(frames: Sequence[PoseFrame], settings: Optional[PipelineSettings] = None, *,
+                   alternative: int = 0, shared_canvas: bool = False, fps: Optional[float] = None,
+                   on_failure: str = "fallback", clip: Any = None) -> List[PoseResult]:
+    """Complete several frames (pixels); one result per frame.
+
+    settings.sequence: "off" (every frame on its own) or "causal" / "offline" (one video: tracked,
+    steady, holes bridged; fps turns ``settings.bridge_gap`` seconds into frames).
+    alternative: 0 = the best completion; k = each person's k-th ranked alternative
+    (``choose_alternative``; needs ``settings.alternatives`` >= k + 1; single images only).
+    shared_canvas: the frames are one batch: fit / expand use one transform for all of them, so the
+    figure does not zoom from frame to frame (always so for a video).
+    on_failure: "fallback" | "raise" (module docstring). clip: a ``ClipStage`` with its own model
+    or filter parameters (benchmarks); default: built from ``settings``.
+    """
+    settings = settings or PipelineSettings()
+    _check_alternative(alternative, settings)
+    stage = _clip_stage(frames, settings, fps, clip)
+    t0 = time.perf_counter()
+    out, transforms, failed = _run(frames, settings, alternative=alternative, shared_canvas=shared_canvas,
+                                   clip=stage, on_failure=on_failure)
+    elapsed = time.perf_counter() - t0
+    return [PoseResult(frame=f, detected=src, settings=settings, transform=t, completion_failed=failed,
+                       timings_s={"complete": elapsed, "total": elapsed})
+            for f, src, t in zip(out, frames, transforms)]
 
 
 def complete_pose(frame: PoseFrame, settings: Optional[PipelineSettings] = None, *,
-                  alternative: int = 0) -> PoseResult:
+                  alternative: int = 0, on_failure: str = "fallback") -> PoseResult:
     """Pose in (pixels, canvas = the visible frame) -> completed pose."""
-    return complete_poses([frame], settings, alternative=alternative)[0]
+    return complete_poses([frame], settings, alternative=alternative, on_failure=on_failure)[0]
+
+
+def render_poses(frames: Sequence[PoseFrame], settings: Optional[PipelineSettings] = None) -> List[PoseResult]:
+    """Poses drawn as they are: only the canvas mode (per frame) is applied; the control image
+    follows ``settings.draw_*`` (``settings.RENDER_OPTIONS``)."""
+    from .canvas import apply_canvas_mode
+
+    settings = settings or PipelineSettings()
+    results = []
+    for frame in frames:
+        moved, transform = apply_canvas_mode(frame, settings.canvas, settings.fit_margin)
+        results.append(PoseResult(frame=moved, detected=frame, settings=settings, transform=transform))
+    return results
+
+
+# ------------------------------------------------------------------ images in
+def _registry_detector(settings: PipelineSettings, location: Any) -> Any:
+    from .detectors import get_detector
+
+    return get_detector(settings.detector, location)
+
+
+def _detect(image: Any, settings: PipelineSettings, detector: Any,
+            threshold: Optional[float] = None) -> Tuple[PoseFrame, np.ndarray, float]:
+    """Detection on ControlNet's resized, padded image -> (people on the resized image's canvas,
+    the resized image, seconds)."""
+    from .resize import resize_image_with_pad
+
+    padded, remove_pad = resize_image_with_pad(image, settings.resolution)
+    resized = remove_pad(padded)
+    t = time.perf_counter()
+    detected = detector.detect_people(padded, threshold=settings.detection_threshold if threshold is None
+                                      else threshold)
+    elapsed = time.perf_counter() - t
+    detected.canvas_height, detected.canvas_width = resized.shape[:2]
+    return detected, resized, elapsed
 
 
 def process_image(image: Any, settings: Optional[PipelineSettings] = None, *, detector: Any = None,
-                  location: Any = None, draw: bool = True) -> PoseResult:
+                  location: Any = None, draw: bool = True, on_failure: str = "fallback") -> PoseResult:
     """Image in ((H, W, 3) uint8 RGB; gray/RGBA accepted) -> detect on ControlNet's resized, padded
     image -> complete -> canvas; the control image is drawn (``result.control_image``).
 
@@ -195,13 +280,14 @@ def process_image(image: Any, settings: Optional[PipelineSettings] = None, *, de
     draw: draw the control image now (False: only when ``result.control_image`` is read).
     """
     settings = settings or PipelineSettings()
+    if settings.sequence != "off":
+        settings = settings.replace(sequence="off")  # one photo is not a video
     t0 = time.perf_counter()
     timings: Dict[str, float] = {}
     detector = detector if detector is not None else _registry_detector(settings, location)
     detected, resized, timings["detect"] = _detect(image, settings, detector)
-
     t = time.perf_counter()
-    (frame,), (transform,), failed = _finish([detected], settings)
+    (frame,), (transform,), failed = _run([detected], settings, on_failure=on_failure)
     timings["complete"] = time.perf_counter() - t
     result = PoseResult(frame=frame, detected=detected, settings=settings, transform=transform, image=resized,
                         completion_failed=failed, timings_s=timings)
@@ -213,45 +299,58 @@ def process_image(image: Any, settings: Optional[PipelineSettings] = None, *, de
     return result
 
 
-def _registry_detector(settings: PipelineSettings, location: Any) -> Any:
-    from .detectors import get_detector
+def detect_frames(images: Iterable[Any], settings: PipelineSettings, detector: Any, *, video: bool = False,
+                  keep_images: bool = True, on_image: Optional[Callable[[int], None]] = None
+                  ) -> Tuple[List[PoseFrame], List[Optional[np.ndarray]], List[float]]:
+    """Detection only, image by image (an iterable: a video is read one frame at a time)
+    -> (frames on each resized image's canvas, the resized images or None, seconds each).
 
-    return get_detector(settings.detector, location)
+    video: the images are one clip, in order: the detector's tracking mode where it has one
+    (``detectors.video_detector``: BlazePose), at the hysteresis' lower threshold (a point that
+    wobbles about the threshold is kept while its track holds it: ``sequence.continuity``)."""
+    from .detectors import video_detector
+
+    threshold = settings.detection_threshold
+    if video:
+        from .sequence.continuity import HYSTERESIS_LOW
+
+        threshold *= HYSTERESIS_LOW
+    frames: List[PoseFrame] = []
+    resized: List[Optional[np.ndarray]] = []
+    seconds: List[float] = []
+    with video_detector(detector) if video else nullcontext(detector) as active:
+        for i, image in enumerate(images):
+            frame, photo, elapsed = _detect(image, settings, active, threshold)
+            frames.append(frame)
+            resized.append(photo if keep_images else None)
+            seconds.append(elapsed)
+            if on_image is not None:
+                on_image(i)
+    return frames, resized, seconds
 
 
-def _detect(image: Any, settings: PipelineSettings, detector: Any) -> Tuple[PoseFrame, np.ndarray, float]:
-    """Detection on ControlNet's resized, padded image -> (people on the resized image's canvas,
-    the resized image, seconds)."""
-    from .resize import resize_image_with_pad
-
-    padded, remove_pad = resize_image_with_pad(image, settings.resolution)
-    resized = remove_pad(padded)
-    t = time.perf_counter()
-    detected = detector.detect_people(padded, threshold=settings.detection_threshold)
-    elapsed = time.perf_counter() - t
-    detected.canvas_height, detected.canvas_width = resized.shape[:2]
-    return detected, resized, elapsed
-
-
-def process_images(images: Sequence[Any], settings: Optional[PipelineSettings] = None, *, detector: Any = None,
-                   location: Any = None, shared_canvas: bool = True,
-                   on_image: Optional[Callable[[int], None]] = None) -> List[PoseResult]:
-    """A batch of images (e.g. a video's frames) -> one result each, as ``process_image``, with one
-    forward pass for every person and (``shared_canvas``) one fit / expand transform for the whole
-    batch where the images share one size. Control images are drawn when first read.
-    on_image(i): called after image i was detected (progress bars)."""
+def process_images(images: Iterable[Any], settings: Optional[PipelineSettings] = None, *, detector: Any = None,
+                   location: Any = None, shared_canvas: bool = True, fps: Optional[float] = None,
+                   on_image: Optional[Callable[[int], None]] = None, on_failure: str = "fallback",
+                   keep_images: bool = True) -> List[PoseResult]:
+    """A batch of images -> one result each, as ``process_image``, with one forward pass for every
+    person and (``shared_canvas``) one fit / expand transform for the whole batch where the images
+    share one size. ``settings.sequence`` causal / offline: the images are one video's frames
+    (``detect_frames(video=True)``, then ``complete_poses`` as a clip at ``fps``).
+    keep_images: keep each resized photo in its result (overlays; False for long videos).
+    on_image(i): called after image i was detected (progress bars). Control images are drawn when
+    first read."""
     settings = settings or PipelineSettings()
     detector = detector if detector is not None else _registry_detector(settings, location)
-    detected, resized, seconds = [], [], []
-    for i, image in enumerate(images):
-        frame, photo, elapsed = _detect(image, settings, detector)
-        detected.append(frame)
-        resized.append(photo)
-        seconds.append(elapsed)
-        if on_image is not None:
-            on_image(i)
+    video = settings.sequence != "off"
+    detected, resized, seconds = detect_frames(images, settings, detector, video=video, keep_images=keep_images,
+                                               on_image=on_image)
+    if video and not detected:
+        raise SkelextError("empty video: no frames were read")
     t = time.perf_counter()
-    frames, transforms, failed = _finish(detected, settings, shared_canvas=shared_canvas)
+    stage = _clip_stage(detected, settings, fps, None)
+    frames, transforms, failed = _run(detected, settings, shared_canvas=shared_canvas, clip=stage,
+                                      on_failure=on_failure)
     complete_s = (time.perf_counter() - t) / max(1, len(frames))
     return [PoseResult(frame=f, detected=d, settings=settings, transform=tr, image=photo, completion_failed=failed,
                        timings_s={"detect": s, "complete": complete_s, "total": s + complete_s})

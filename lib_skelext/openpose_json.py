@@ -14,7 +14,9 @@ Format: ``{"people": [{"pose_keypoints_2d": [x, y, c] * 18, "face_keypoints_2d":
   (``core``'s ``rewrite_scores`` option applies the rule to them too).
 * Coordinates are pixels or 0..1. The reader guesses only when not told: a
   file is normalised when every present coordinate lies in [-1, 2] (not
-  ControlNet's [0, 1], which completed off-canvas points would break).
+  ControlNet's [0, 1], which completed off-canvas points would break). Every writer
+  follows one rule (``output_normalized``): never 0..1 with a coordinate outside
+  [0, 1]; "as read" then writes pixels, and an explicit 0..1 request is refused.
 * Reading then writing loses nothing: unknown keys, animals and every point
   that was not changed are written back exactly as read (``Person.origin``,
   ``PoseFrame.source_keys``).
@@ -475,10 +477,50 @@ def _skelext_info(person: Person, scale: np.ndarray) -> Optional[Dict[str, Any]]
     return info
 
 
-def frame_to_dict(frame: PoseFrame, *, normalized: Optional[bool] = None) -> Dict[str, Any]:
-    """PoseFrame -> OpenPose JSON object (pixels unless normalized, default: as read)."""
+#: ``coords`` / ``output_coords`` value -> the readers' and writers' ``normalized`` (None: guess / as read).
+UNITS = {"auto": None, "same": None, "px": False, "norm": True}
+
+
+def normalized_flag(units: str) -> Optional[bool]:
+    """An option's units name (``coords``: auto | px | norm; ``output_coords``: same | px | norm) ->
+    ``normalized`` for ``frame_from_dict`` / ``frame_to_dict``."""
+    if units not in UNITS:
+        raise SkelextError(f"units must be one of {', '.join(UNITS)}, got {units!r}")
+    return UNITS[units]
+
+
+def points_outside_canvas(frame: PoseFrame) -> int:
+    """How many present points (body, hands, face) lie outside the closed canvas [0, W] x [0, H]."""
+    count = 0
+    for person in frame.people:
+        for points in (person.body, person.hand_left, person.hand_right, person.face):
+            if points is None:
+                continue
+            p = points[points[:, 2] > 0]
+            count += int(((p[:, 0] < 0) | (p[:, 1] < 0) | (p[:, 0] > frame.canvas_width)
+                          | (p[:, 1] > frame.canvas_height)).sum())
+    return count
+
+
+def output_normalized(frame: PoseFrame, normalized: Optional[bool]) -> bool:
+    """The one units rule of every writer: never 0..1 output with a coordinate outside [0, 1].
+
+    normalized None (as read): 0..1 when the frame was read so and every point lies on the canvas,
+    else pixels (readers such as comfyui_controlnet_aux take a 1.71 for a pixel); True: 0..1, or a
+    SkelextError when a point lies outside; False: pixels."""
     if normalized is None:
-        normalized = frame.normalized
+        return bool(frame.normalized) and not points_outside_canvas(frame)
+    if normalized and points_outside_canvas(frame):
+        raise SkelextError(f"0..1 output cannot hold the {points_outside_canvas(frame)} points outside the "
+                           f"{frame.canvas_width}x{frame.canvas_height} canvas (completed limbs beyond the frame): "
+                           "write pixels (output_coords px or same), or use canvas fit or expand")
+    return bool(normalized)
+
+
+def frame_to_dict(frame: PoseFrame, *, normalized: Optional[bool] = None) -> Dict[str, Any]:
+    """PoseFrame -> OpenPose JSON object: pixels, or 0..1 (``normalized``; default: as read), by the
+    units rule of ``output_normalized``."""
+    normalized = output_normalized(frame, normalized)
     scale = np.array([frame.canvas_width, frame.canvas_height, 1.0]) if normalized else np.ones(3)
     if normalized != frame.normalized:
         frame = _forget_origin(frame)

@@ -25,6 +25,10 @@ BODY_NAMES = (
 NOSE, NECK, R_SHOULDER, R_ELBOW, R_WRIST, L_SHOULDER, L_ELBOW, L_WRIST = range(8)
 R_HIP, R_KNEE, R_ANKLE, L_HIP, L_KNEE, L_ANKLE, R_EYE, L_EYE, R_EAR, L_EAR = range(8, 18)
 
+#: The parts that hang on a body point: (Person attribute, anchor index). A hand or face follows its
+#: anchor when it moves, and is dropped when its anchor was invented (completed).
+PART_ANCHORS = (("hand_left", L_WRIST), ("hand_right", R_WRIST), ("face", NOSE))
+
 #: Index of each point's mirror image (left <-> right), for flips.
 BODY_FLIP = (0, 1, 5, 6, 7, 2, 3, 4, 11, 12, 13, 8, 9, 10, 15, 14, 17, 16)
 

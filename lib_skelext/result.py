@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 
@@ -47,16 +47,19 @@ class PoseResult:
         return render_frame(self.frame, draw_body=s.draw_body, draw_hands=s.draw_hands, draw_face=s.draw_face)
 
     def to_dict(self, normalized: Optional[bool] = None) -> Dict[str, Any]:
-        """OpenPose JSON object of ``frame`` (units: as read, unless ``normalized`` says)."""
-        from .openpose_json import frame_to_dict
+        """OpenPose JSON object of ``frame``, in ``settings.output_coords`` unless ``normalized`` says
+        (the one units rule: ``openpose_json.output_normalized``)."""
+        from .openpose_json import frame_to_dict, normalized_flag
 
+        if normalized is None:
+            normalized = normalized_flag(self.settings.output_coords)
         return frame_to_dict(self.frame, normalized=normalized)
 
     @property
     def json_text(self) -> str:
-        from .openpose_json import dumps_frame
+        import json
 
-        return dumps_frame(self.frame)
+        return json.dumps(self.to_dict(), allow_nan=False)
 
     @property
     def completed_points(self) -> int:
@@ -71,3 +74,9 @@ class PoseResult:
         else:
             base = self.image if self.transform is None else self.transform.apply_to_image(self.image)
         return render_overlay(base, self.frame)
+
+
+def results_to_json(results: "Sequence[PoseResult]", as_list: bool) -> Any:
+    """The results' poses as written everywhere: a list of OpenPose objects, or the one object."""
+    docs = [r.to_dict() for r in results]
+    return docs if as_list else docs[0]

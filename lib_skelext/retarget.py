@@ -158,17 +158,28 @@ def options_from(settings: Any) -> RetargetOptions:
                            mode=settings.retarget_mode)
 
 
+def reference_from_image(image: Any, settings: Any, detector: Any = None, location: Any = None) -> "PoseFrame":
+    """The reference character from a photo: its people as detected (``settings.detector``), not yet
+    completed (``retarget_poses`` completes them), on the resized photo's canvas."""
+    from .core import process_image
+
+    return process_image(image, settings.replace(complete=False, canvas="keep", sequence="off"), detector=detector,
+                         location=location, draw=False).frame
+
+
 def retarget_poses(driving: "Sequence[PoseFrame]", reference: "PoseFrame", settings: Any = None, *,
-                   fps: Optional[float] = None) -> "List[Any]":
+                   fps: Optional[float] = None, on_failure: str = "fallback") -> "List[Any]":
     """The pipeline: driving frames (pixels; one frame or a clip) and a reference pose (one person) ->
     one ``core.PoseResult`` per driving frame, on the reference's canvas (then ``settings.canvas``,
     one transform for the clip).
 
     The reference is completed first (a waist-up character gets legs), and so are the driving frames
     (a clip with sequence completion in ``settings.sequence_mode``, so it is steady; people tracked);
-    each driving person is mapped from the first frame their track appears in. Raises SkelextError
-    for no or several people in the reference, an empty clip, or driving frames that mix 0..1 and
-    pixel coordinates.
+    each driving person is mapped from the first frame their track appears in. A completion failure
+    follows ``on_failure`` (``core``): "raise" -> ``CompletionFailed``; "fallback" -> the poses as
+    given are retargeted (results marked ``completion_failed``). Raises SkelextError for no or several
+    people in the reference, an empty clip, driving frames that mix 0..1 and pixel coordinates, or a
+    reference or driving pose without neck and hips.
     """
     from .canvas import apply_shared_canvas_mode
     from .core import complete_poses
@@ -190,20 +201,13 @@ def retarget_poses(driving: "Sequence[PoseFrame]", reference: "PoseFrame", setti
     if len(people) > 1:
         raise SkelextError(f"the reference shows {len(people)} people; give one (crop the photo, or keep one "
                            "person in the pose)")
-    keep = settings.replace(canvas="keep", alternatives=1, rewrite_scores=False)
+    keep = settings.replace(canvas="keep", alternatives=1, rewrite_scores=False, sequence="off")
     ref_frame = PoseFrame([people[0].copy()], reference.canvas_width, reference.canvas_height)
-    ref_result = complete_poses([ref_frame], keep)[0]
-    if ref_result.completion_failed or not ref_result.frame.people:
-        raise SkelextError("the reference could not be completed (see the log); nothing was retargeted")
+    ref_result = complete_poses([ref_frame], keep, on_failure=on_failure)[0]
     ref_person = ref_result.frame.people[0]
-    if len(frames) > 1:
-        from .sequence import complete_sequence
-
-        done = complete_sequence(frames, keep, fps=fps)
-    else:
-        done = complete_poses(frames, keep)
-    if any(r.completion_failed for r in done):
-        raise SkelextError("the driving poses could not be completed (see the log); nothing was retargeted")
+    clip = keep.replace(sequence=settings.sequence_mode) if len(frames) > 1 else keep
+    done = complete_poses(frames, clip, fps=fps, on_failure=on_failure)
+    failed = ref_result.completion_failed or any(r.completion_failed for r in done)
     mappings: Dict[Any, Mapping] = {}
     out_frames = []
     for result in done:
@@ -217,8 +221,9 @@ def retarget_poses(driving: "Sequence[PoseFrame]", reference: "PoseFrame", setti
             moved = retarget_person(person, mappings[key], options)
             moved.extra["skelext"]["reference_completed"] = [int(j) for j in np.flatnonzero(ref_person.completed)]
             people_out.append(moved)
-        out_frames.append(PoseFrame(people_out, reference.canvas_width, reference.canvas_height))
+        out_frames.append(PoseFrame(people_out, reference.canvas_width, reference.canvas_height,
+                                    normalized=bool(frames[0].normalized)))  # "same" units: the driving's
     out_frames, transform = apply_shared_canvas_mode(out_frames, settings.canvas, settings.fit_margin,
                                                      in_place=True)
-    return [PoseResult(frame=f, detected=src, settings=settings, transform=transform)
+    return [PoseResult(frame=f, detected=src, settings=settings, transform=transform, completion_failed=failed)
             for f, src in zip(out_frames, frames)]

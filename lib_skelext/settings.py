@@ -25,7 +25,12 @@ DEFAULT_THRESHOLD = DWPOSE_SCORE_THRESHOLD
 CANVAS_MODES: Tuple[str, ...] = ("keep", "fit", "expand")
 DETECTORS: Tuple[str, ...] = ("dwpose", "blazepose")
 COORD_UNITS: Tuple[str, ...] = ("auto", "px", "norm")
+OUTPUT_COORD_UNITS: Tuple[str, ...] = ("same", "px", "norm")
 SEQUENCE_MODES: Tuple[str, ...] = ("causal", "offline")
+#: ``sequence``: off (frames on their own) or the frames are one video, completed in this mode.
+SEQUENCE_CHOICES: Tuple[str, ...] = ("off",) + SEQUENCE_MODES
+#: The options that say how a control image is drawn: every surface that draws takes all of them.
+RENDER_OPTIONS: Tuple[str, ...] = ("draw_body", "draw_hands", "draw_face")
 DEFAULT_RESOLUTION = 512
 MIN_RESOLUTION, MAX_RESOLUTION = 64, 4096
 MAX_ALTERNATIVES = 8
@@ -120,6 +125,19 @@ _SPECS = (
     OptionSpec("draw_face", "bool", True, "draw the face in the control image", "Draw face"),
     OptionSpec("fit_margin", "float", 0.05, "canvas fit/expand: margin as a fraction of the canvas side",
                "Fit margin", minimum=0.0, maximum=0.45, step=0.01),
+    OptionSpec("coords", "choice", "auto",
+               "input coordinate units: px (pixels), norm (0..1 of the canvas) or auto (guessed per frame)",
+               "Input units", choices=COORD_UNITS),
+    OptionSpec("output_coords", "choice", "same",
+               "output units: same (as the input), px or norm (0..1 of the canvas); 0..1 is never written with "
+               "a point outside the canvas (completed legs below the frame): same then writes pixels, and norm "
+               "is refused with a message (use canvas fit or expand, or px)",
+               "Output units", choices=OUTPUT_COORD_UNITS),
+    OptionSpec("sequence", "choice", "off",
+               "off: every frame on its own; causal / offline: the frames are one video: people are tracked "
+               "(track_id in each person's skelext record) and completed steadily over time (causal uses "
+               "past frames only, for live use; offline both sides)",
+               "Sequence", choices=SEQUENCE_CHOICES),
     OptionSpec("sequence_mode", "choice", "causal",
                "sequences (video frames): causal (frame t uses frames up to t; live use) or offline "
                "(both sides; steadier, needs the whole clip)",
@@ -169,6 +187,9 @@ class PipelineSettings:
     draw_face: bool = OPTIONS["draw_face"].default
     fit_margin: float = OPTIONS["fit_margin"].default
     sequence_mode: str = OPTIONS["sequence_mode"].default
+    sequence: str = OPTIONS["sequence"].default
+    coords: str = OPTIONS["coords"].default
+    output_coords: str = OPTIONS["output_coords"].default
     smooth_detected: bool = OPTIONS["smooth_detected"].default
     rewrite_scores: bool = OPTIONS["rewrite_scores"].default
     bridge_gap: float = OPTIONS["bridge_gap"].default
@@ -198,27 +219,48 @@ def validate_alternatives(k: int) -> int:
     return OPTIONS["alternatives"].validate(k)
 
 
-def add_cli_options(parser: argparse.ArgumentParser, names: Iterable[str], **flag_names: str) -> None:
-    """argparse arguments for these options (``flag_names`` renames a flag: detection_threshold="--threshold")."""
+def add_cli_options(parser: argparse.ArgumentParser, names: Iterable[str],
+                    aliases: Optional[Dict[str, Tuple[str, ...]]] = None) -> None:
+    """argparse arguments for these options: the flag is the option's name (``--detection-threshold``);
+    ``aliases`` adds older spellings that keep working (detection_threshold=("--threshold",)).
+    A choice whose first choice is "off" (``sequence``) may be given bare: it then means the next
+    choice (``--sequence`` = ``--sequence causal``)."""
+    aliases = CLI_ALIASES if aliases is None else aliases
     for name in names:
         spec = OPTIONS[name]
-        flag = flag_names.get(name, spec.cli_flag)
+        flags = [spec.cli_flag, *aliases.get(name, ())]
         help_text = f"{spec.help} (default {str(spec.default).lower() if spec.kind == 'bool' else spec.default})"
         if spec.kind == "bool":
-            # both spellings, meaning what they say: --complete / --no-complete, --hands / --no-hands
-            positive = "--" + flag[len("--no-"):] if flag.startswith("--no-") else flag
-            parser.add_argument(positive, dest=name, action=argparse.BooleanOptionalAction, default=spec.default,
+            # both spellings, meaning what they say: --complete / --no-complete, --draw-hands / --no-draw-hands
+            parser.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, default=spec.default,
                                 help=help_text)
+        elif spec.kind == "choice" and spec.choices[0] == "off":
+            parser.add_argument(*flags, dest=name, choices=spec.choices, default=spec.default, nargs="?",
+                                const=spec.choices[1], help=f"{help_text}; the flag alone means {spec.choices[1]}")
         elif spec.kind == "choice":
-            parser.add_argument(flag, dest=name, choices=spec.choices, default=spec.default, help=help_text)
+            parser.add_argument(*flags, dest=name, choices=spec.choices, default=spec.default, help=help_text)
         else:
-            parser.add_argument(flag, dest=name, type=int if spec.kind == "int" else float, default=spec.default,
+            parser.add_argument(*flags, dest=name, type=int if spec.kind == "int" else float, default=spec.default,
                                 metavar="N" if spec.kind == "int" else "X",
                                 help=f"{help_text}; {spec.range_text()}")
+
+
+#: Flags of earlier releases that still work (hidden from --help where they would repeat an option).
+CLI_ALIASES: Dict[str, Tuple[str, ...]] = {"detection_threshold": ("--threshold",), "draw_hands": ("--hands",),
+                                           "draw_face": ("--face",)}
+
+
+def add_legacy_sequence_mode(parser: argparse.ArgumentParser) -> None:
+    """``--sequence --sequence-mode offline`` (before ``--sequence`` took the mode) keeps working."""
+    parser.add_argument("--sequence-mode", dest="legacy_sequence_mode", choices=SEQUENCE_MODES, default=None,
+                        help=argparse.SUPPRESS)
 
 
 def settings_from_args(args: argparse.Namespace, **fixed: Any) -> PipelineSettings:
     """PipelineSettings from parsed CLI arguments (options the command lacks keep their defaults)."""
     values = {name: getattr(args, name) for name in OPTIONS if hasattr(args, name)}
+    legacy_mode = getattr(args, "legacy_sequence_mode", None)
+    if legacy_mode and values.get("sequence", "off") != "off":
+        values["sequence"] = legacy_mode
     values.update(fixed)
     return PipelineSettings.from_mapping(values)

@@ -186,8 +186,15 @@ def test_complete_options(client):
     norm = dict(EXAMPLE, people=[dict(EXAMPLE["people"][0], pose_keypoints_2d=[
         v / (270 if i % 3 == 0 else 205) if i % 3 != 2 else v
         for i, v in enumerate(EXAMPLE["people"][0]["pose_keypoints_2d"])])])
+    # the units rule (#24): 0..1 is never written with a point outside [0, 1] (aux would read it as pixels)
     r = post(client, "complete", {"pose": norm, "coords": "norm"})
-    assert r.status_code == 200 and max(r.json()["pose"]["people"][0]["pose_keypoints_2d"][:2]) <= 2
+    body = r.json()["pose"]["people"][0]["pose_keypoints_2d"]
+    assert r.status_code == 200 and body[:2] == pytest.approx([117.0, 61.0]) and max(body[1::3]) > 205  # pixels
+    r = post(client, "complete", {"pose": norm, "coords": "norm", "canvas": "fit"})
+    body = r.json()["pose"]["people"][0]["pose_keypoints_2d"]
+    assert r.status_code == 200 and 0 < max(v for i, v in enumerate(body) if i % 3 < 2) <= 1.0  # 0..1 kept
+    r = post(client, "complete", {"pose": norm, "coords": "norm", "output_coords": "norm"})
+    assert r.status_code == 400 and "outside" in r.json()["detail"]
 
 
 def bad_people(**person) -> dict:

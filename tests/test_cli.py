@@ -335,7 +335,10 @@ def _normalized_copy(doc):
 
 @needs_model
 @pytest.mark.skipif(not WAIST_UP.is_file(), reason="examples/waist_up.json missing")
-def test_complete_normalized_file_stays_normalized_with_points_below_the_frame(tmp_path):
+def test_complete_normalized_file_with_points_below_the_frame_is_written_in_pixels(tmp_path):
+    """The units rule (#24): never 0..1 output with a coordinate outside [0, 1] (comfyui_controlnet_aux and
+    ControlNet take such a file for pixels). As read: pixels then; --output-coords norm: refused in one line;
+    canvas fit: every point on the canvas, so 0..1 stays."""
     from lib_skelext.openpose_json import loads_frame
 
     doc = json.loads(WAIST_UP.read_text())
@@ -352,16 +355,22 @@ def test_complete_normalized_file_stays_normalized_with_points_below_the_frame(t
     assert completed == out_px["skelext"]["completed"] and completed
     for i in range(18):
         a = out_norm["pose_keypoints_2d"][3 * i:3 * i + 3]
+        b = out_px["pose_keypoints_2d"][3 * i:3 * i + 3]
         if given[3 * i + 2] > 0:
-            assert a == given[3 * i:3 * i + 3]
+            assert a[0] == pytest.approx(given[3 * i] * w) and a[1] == pytest.approx(given[3 * i + 1] * h)
         elif i in completed:
-            b = out_px["pose_keypoints_2d"][3 * i:3 * i + 3]
-            assert a[2] == 1.0
-            assert a[0] * w == pytest.approx(b[0], abs=0.5) and a[1] * h == pytest.approx(b[1], abs=0.5)
-    # legs completed below the frame (y > 1) must not flip the units guess when read back
+            assert a[2] == 1.0 and a[0] == pytest.approx(b[0], abs=0.5) and a[1] == pytest.approx(b[1], abs=0.5)
+    assert max(out_norm["pose_keypoints_2d"][1::3]) > h  # legs below the frame, in pixels
     frame = loads_frame((tmp_path / "norm_out.json").read_text())
-    assert frame.normalized
-    assert np.flatnonzero(frame.people[0].completed).tolist() == completed
+    assert not frame.normalized and np.flatnonzero(frame.people[0].completed).tolist() == completed
+
+    line = assert_one_line_error(run_cli("complete", src_norm, "-o", tmp_path / "n.json", "--output-coords", "norm"))
+    assert "outside" in line and not (tmp_path / "n.json").exists()
+
+    assert run_cli("complete", src_norm, "-o", tmp_path / "fit.json", "--canvas", "fit").returncode == 0
+    fit = json.loads((tmp_path / "fit.json").read_text())["people"][0]["pose_keypoints_2d"]
+    present = [v for i, v in enumerate(fit) if i % 3 < 2 and fit[i - i % 3 + 2] > 0]
+    assert present and all(0.0 <= v <= 1.0 for v in present)  # still 0..1, every point on the canvas
 
 
 @needs_model

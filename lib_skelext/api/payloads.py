@@ -55,20 +55,17 @@ def encode_png(image: np.ndarray) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-_UNITS = {"auto": None, "px": False, "norm": True}
-
-
 def read_poses(pose: Any, coords: str = "auto"):
     """Request ``pose`` (an object or a list of them, or a string holding either) ->
     (PoseFrames in pixels, was a list)."""
-    from ..openpose_json import frames_from_json, parse_json
+    from ..openpose_json import frames_from_json, normalized_flag, parse_json
+    from ..settings import OPTIONS
 
-    if coords not in _UNITS:
-        raise SkelextError(f"coords must be one of {', '.join(_UNITS)}, got {coords!r}")
+    normalized = normalized_flag(OPTIONS["coords"].validate(coords))
     if isinstance(pose, (str, bytes)):
         pose = parse_json(pose)
     check_finite(pose)
-    return frames_from_json(pose, normalized=_UNITS[coords])
+    return frames_from_json(pose, normalized=normalized)
 
 
 def check_finite(value: Any, depth: int = 0) -> None:

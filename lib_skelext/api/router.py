@@ -3,7 +3,8 @@
 No ``from __future__ import annotations`` here: FastAPI reads the route
 functions' annotations, which name models built at run time.
 """
-from typing import Any, Callable, Dict, Optional
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from .. import __version__
 from ..errors import SkelextError
@@ -61,38 +62,39 @@ def build_router(*, auth: Optional[str] = None, max_body_bytes: int = MAX_BODY_B
                 "limits": {"max_body_bytes": max_body_bytes, "max_image_pixels": max_image_pixels},
                 "auth": bool(credentials)}
 
+    @contextmanager
+    def bad_input() -> Iterator[None]:
+        """A SkelextError in the block: the client's (400; 413 when too large)."""
+        try:
+            yield
+        except SkelextError as exc:
+            raise fail(exc) from None
+
+    def images_of(results: List[Any]) -> List[str]:
+        for r in results:
+            check_canvas_pixels(r.frame, max_image_pixels)
+        return [encode_png(r.control_image) for r in results]
+
     @router.post("/complete", response_model=m.CompleteResponse)
     def complete(req: m.CompleteRequest):
         from ..core import complete_poses
-        from ..openpose_json import frames_to_json
+        from ..result import results_to_json
 
-        try:
+        with bad_input():
             settings = settings_from_request(req)
-            frames, as_list = read_poses(req.pose, req.coords)
-            if req.sequence and not as_list:
-                raise SkelextError("sequence: true needs a list of frames (one OpenPose object per video "
-                                   "frame); a single pose object is not a sequence")
-        except SkelextError as exc:
-            raise fail(exc) from None
+            frames, as_list = read_poses(req.pose, settings.coords)
+            if settings.sequence != "off" and not as_list:
+                raise SkelextError("sequence needs a list of frames (one OpenPose object per video frame); "
+                                   "a single pose object is not a sequence")
         completion_model()
-        try:
-            if req.sequence:
-                from ..sequence import complete_sequence
-
-                results = complete_sequence(frames, settings, fps=req.fps)
-            else:
-                results = complete_poses(frames, settings)
-            images = None
-            if req.render:
-                for r in results:
-                    check_canvas_pixels(r.frame, max_image_pixels)
-                images = [encode_png(r.control_image) for r in results]
-            return {"pose": frames_to_json([r.frame for r in results], as_list),
+        with bad_input():
+            results = complete_poses(frames, settings, fps=req.fps)
+            images = images_of(results) if req.render else None
+            return {"pose": results_to_json(results, as_list),
                     "completed_points": sum(r.completed_points for r in results),
+                    "completion_failed": any(r.completion_failed for r in results),
                     "image": images[0] if images else None, "images": images if as_list else None,
                     "info": "Success"}
-        except SkelextError as exc:
-            raise fail(exc) from None
 
     @router.post("/detect", response_model=m.DetectResponse)
     def detect(req: m.DetectRequest):
@@ -100,7 +102,7 @@ def build_router(*, auth: Optional[str] = None, max_body_bytes: int = MAX_BODY_B
         from ..openpose_json import frame_to_dict
         from ..resize import resized_size
 
-        try:
+        with bad_input():
             settings = settings_from_request(req)
             image = decode_image(req.image, max_image_pixels)
             h, w = image.shape[:2]
@@ -109,38 +111,32 @@ def build_router(*, auth: Optional[str] = None, max_body_bytes: int = MAX_BODY_B
                 raise TooLarge(f"resolution {settings.resolution} makes this {w}x{h} image "
                                f"{w_out}x{h_out}; at most {max_image_pixels} pixels")
             result = process_image(image, settings, detector=detector_for(settings.detector))
-        except SkelextError as exc:
-            raise fail(exc) from None
-        return {"pose": result.to_dict(), "detected": frame_to_dict(result.detected),
-                "image": encode_png(result.control_image), "completed_points": result.completed_points,
-                "completion_failed": bool(result.completion_failed),
-                "timings_s": {k: float(v) for k, v in result.timings_s.items()}, "info": "Success"}
+            return {"pose": result.to_dict(), "detected": frame_to_dict(result.detected),
+                    "image": encode_png(result.control_image), "completed_points": result.completed_points,
+                    "completion_failed": bool(result.completion_failed),
+                    "timings_s": {k: float(v) for k, v in result.timings_s.items()}, "info": "Success"}
 
     @router.post("/render", response_model=m.RenderResponse)
     def render(req: m.RenderRequest):
-        from ..canvas import apply_canvas_mode
-        from ..core import PoseResult
+        from ..core import render_poses
 
-        try:
+        with bad_input():
             settings = settings_from_request(req)
-            frames, _ = read_poses(req.pose, req.coords)
-            frame, _ = apply_canvas_mode(frames[0], settings.canvas, settings.fit_margin)
-            check_canvas_pixels(frame, max_image_pixels)
-            image = PoseResult(frame=frame, detected=frame, settings=settings).control_image
-        except SkelextError as exc:
-            raise fail(exc) from None
-        return {"image": encode_png(image), "width": int(image.shape[1]), "height": int(image.shape[0]),
-                "info": "Success"}
+            frames, as_list = read_poses(req.pose, settings.coords)
+            results = render_poses(frames, settings)
+            images = images_of(results)
+            first = results[0].frame
+        return {"image": images[0], "width": int(first.canvas_width), "height": int(first.canvas_height),
+                "images": images if as_list else None, "info": "Success"}
 
     @router.post("/retarget", response_model=m.RetargetResponse)
     def retarget(req: m.RetargetRequest):
-        from ..core import process_image
-        from ..openpose_json import frames_to_json
-        from ..retarget import retarget_poses
+        from ..result import results_to_json
+        from ..retarget import reference_from_image, retarget_poses
 
-        try:
+        with bad_input():
             settings = settings_from_request(req)
-            frames, as_list = read_poses(req.driving, req.coords)
+            frames, as_list = read_poses(req.driving, settings.coords)
             if (req.reference is None) == (req.reference_image is None):
                 raise SkelextError("give the character as reference (a pose) or reference_image (a photo), "
                                    "not both or neither")
@@ -151,20 +147,12 @@ def build_router(*, auth: Optional[str] = None, max_body_bytes: int = MAX_BODY_B
                 reference = refs[0]
             else:
                 photo = decode_image(req.reference_image, max_image_pixels)
-                reference = process_image(photo, settings.replace(complete=False, canvas="keep"),
-                                          detector=detector_for(settings.detector), draw=False).frame
-        except SkelextError as exc:
-            raise fail(exc) from None
+                reference = reference_from_image(photo, settings, detector_for(settings.detector))
         completion_model()
-        try:
+        with bad_input():
             results = retarget_poses(frames, reference, settings, fps=req.fps)
-            images = None
-            if req.render:
-                for r in results:
-                    check_canvas_pixels(r.frame, max_image_pixels)
-                images = [encode_png(r.control_image) for r in results]
-        except SkelextError as exc:
-            raise fail(exc) from None
-        return {"pose": frames_to_json([r.frame for r in results], as_list), "images": images, "info": "Success"}
+            return {"pose": results_to_json(results, as_list),
+                    "completion_failed": any(r.completion_failed for r in results),
+                    "images": images_of(results) if req.render else None, "info": "Success"}
 
     return router

@@ -4,8 +4,9 @@ One module per group of subcommands, each with ``add_commands(subparsers)``:
 ``complete`` (complete, render), ``detect``, ``retarget``, ``serve`` (serve, ui), ``check_host``.
 ``files`` holds the shared file helpers.
 
-Exit codes: 0 success, 2 bad input (one line on stderr, never a traceback),
-130 interrupted. Batch runs over a folder report each bad file, complete the
+Exit codes: 0 success, 2 bad input or a missing resource (one line on stderr, never a
+traceback), 3 the completion model failed on the input (``CompletionFailed``: one line; nothing
+uncompleted is written as if it were completed), 130 interrupted. Batch runs over a folder report each bad file, complete the
 good ones and exit 2 at the end if any file failed. Every file written is named on
 stderr (``skelext: wrote PATH``); ``-q`` silences that, ``-v`` adds progress and
 model loading. ``-v``/``-q`` go before or after the subcommand.
@@ -65,7 +66,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return int(args.func(args) or 0)
     except SkelextError as exc:
         print(f"skelext: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except OSError as exc:
         print(f"skelext: {exc.filename or ''}: {exc.strerror or exc}".replace(": : ", ": "), file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""File helpers shared by the subcommands: bounded JSON reads, PNG writes, folder batches."""
+"""File helpers shared by the subcommands: bounded JSON reads, pose and PNG writes, folder batches."""
 from __future__ import annotations
 
 import io
@@ -7,10 +7,10 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from ..atomic import write_atomic
-from ..errors import SkelextError
+from ..errors import CompletionFailed, SkelextError
 from ..settings import MAX_JSON_BYTES
 
 logger = logging.getLogger("lib_skelext")
@@ -76,39 +76,77 @@ def check_output_folder(src: Path, dst: Path) -> None:
         raise SkelextError(f"{dst}: refusing to write into the input folder; choose another -o")
 
 
-def run_batch(src: Path, dst: Path, pattern: str, one: Callable[[Path, Path], object], verb: str) -> int:
-    """Run one(file, out_dir) over every file matching pattern; report bad ones, go on."""
+def run_batch(src: Path, dst: Path, files: Sequence[Path], one: Callable[[Path, Path], object], verb: str,
+              unit: str = "file") -> int:
+    """Run one(file, dst) over files (found in the folder src); report bad ones, go on.
+    A completion failure (``CompletionFailed``, exit 3) stops the run: it would fail every file."""
     from tqdm import tqdm
 
     check_output_folder(src, dst)
-    files = list_files(src, pattern)
     dst.mkdir(parents=True, exist_ok=True)
     failed: List[str] = []
-    for path in tqdm(files, desc=verb, unit="file", disable=None, file=sys.stderr):
+    for path in tqdm(files, desc=verb, unit=unit, disable=None, file=sys.stderr):
         try:
             one(path, dst)
+        except CompletionFailed:
+            raise
         except SkelextError as exc:
             message = str(exc) if str(exc).startswith(str(path)) else f"{path}: {exc}"
             failed.append(message)
             tqdm.write(f"skelext: {message}", file=sys.stderr)
     done = len(files) - len(failed)
-    logger.info("%d of %d files done -> %s", done, len(files), dst)
+    logger.info("%d of %d %ss done -> %s", done, len(files), unit, dst)
     if failed:
-        print(f"skelext: {len(failed)} of {len(files)} files failed (the others were written to {dst})",
+        print(f"skelext: {len(failed)} of {len(files)} {unit}s failed (the others were written to {dst})",
               file=sys.stderr)
         return 2
     return 0
 
 
 def with_path(src: Path, action: Callable[[], object]) -> object:
-    """Run action; a SkelextError's one line names the input file."""
+    """Run action; a SkelextError's one line names the input file (same type: exit codes hold)."""
     try:
         return action()
     except SkelextError as exc:
         if str(exc).startswith(str(src)):
             raise
-        raise SkelextError(f"{src}: {exc}") from None
+        raise type(exc)(f"{src}: {exc}") from exc.__cause__
 
 
-def units(value: str) -> Optional[bool]:
-    return {"auto": None, "px": False, "norm": True}[value]
+def read_frames(path: Path, coords: str) -> Tuple[list, bool]:
+    """A pose JSON file -> (PoseFrames in pixels, was a list); errors name the file."""
+    from ..openpose_json import loads_frames, normalized_flag
+
+    return with_path(path, lambda: loads_frames(read_json_file(path), normalized=normalized_flag(coords)))
+
+
+def write_poses(results: Sequence[Any], dst: Path, *, as_list: bool, indent: Optional[int] = None) -> Path:
+    """The results' poses as one JSON file (a list, or the one object), in ``settings.output_coords``."""
+    import json
+
+    from ..result import results_to_json
+
+    write_atomic(dst, json.dumps(results_to_json(results, as_list), indent=indent, allow_nan=False).encode("utf-8"))
+    return dst
+
+
+def render_pngs(results: Sequence[Any], png: Path, as_list: bool) -> List[Path]:
+    """One control image per result: ``png``, or ``<stem>_00000.png``... for a list (drawn, saved, not kept)."""
+    paths = []
+    for i, result in enumerate(results):
+        path = png.with_name(f"{png.stem}_{i:05d}.png") if as_list else png
+        save_png(path, result.draw_control_image())
+        paths.append(path)
+    return paths
+
+
+def png_path(render: Any, dst: Path) -> Optional[Path]:
+    """``--render`` (absent, bare, or a PNG path) -> where the drawing of output ``dst`` goes."""
+    if not render:
+        return None
+    return Path(render) if isinstance(render, str) else dst.with_suffix(".png")
+
+
+def shown(written: Sequence[Path]) -> list:
+    """The files a ``wrote`` line names (a long list of PNGs is counted)."""
+    return list(written) if len(written) <= 3 else [written[0], f"{len(written) - 1} PNGs"]

@@ -8,14 +8,15 @@ file, or a folder with the same names). REF is a pose JSON with one person, or a
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any, List, Tuple
 
-from ..atomic import write_atomic
 from ..errors import SkelextError
-from ..settings import COORD_UNITS, add_cli_options, settings_from_args
-from .files import check_output_folder, list_files, read_json_file, same_file, save_png, units, with_path, wrote
+from ..settings import RENDER_OPTIONS, add_cli_options, settings_from_args
+from .files import (
+    check_output_folder, list_files, png_path, read_frames, render_pngs, same_file, shown, with_path,
+    write_poses, wrote,
+)
 
 
 def read_reference(path: Path, settings: Any, weights_dir: Any = None) -> Any:
@@ -25,49 +26,42 @@ def read_reference(path: Path, settings: Any, weights_dir: Any = None) -> Any:
     if not path.exists():
         raise SkelextError(f"{path}: no such file")
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        from ..core import process_image
         from ..detectors import get_detector
         from ..image_io import load_image
+        from ..retarget import reference_from_image
 
         image = with_path(path, lambda: load_image(path))
-        detector = get_detector(settings.detector, weights_dir=weights_dir)
-        return process_image(image, settings.replace(complete=False, canvas="keep"), detector=detector,
-                             draw=False).frame
-    from ..openpose_json import loads_frames
-
-    frames, as_list = with_path(path, lambda: loads_frames(read_json_file(path)))
+        return reference_from_image(image, settings, get_detector(settings.detector, weights_dir=weights_dir))
+    frames, as_list = read_frames(path, "auto")
     if as_list and len(frames) != 1:
         raise SkelextError(f"{path}: the reference must be one pose (one frame), not a list of {len(frames)}")
     return frames[0]
 
 
-def _read_driving(src: Path, coords: Any) -> Tuple[List[Any], str, List[Path]]:
+def _read_driving(src: Path, coords: str) -> Tuple[List[Any], str, List[Path]]:
     """(frames, shape: "one" | "list" | "folder", the folder's files)."""
-    from ..openpose_json import loads_frames
-
     if src.is_dir():
         files = list_files(src, "*.json")
         frames = []
         for path in files:
-            loaded, as_list = with_path(path, lambda p=path: loads_frames(read_json_file(p), normalized=coords))
+            loaded, as_list = read_frames(path, coords)
             if as_list:
                 raise SkelextError(f"{path}: holds a list of frames; in a folder each file holds one frame")
             frames.append(loaded[0])
         return frames, "folder", files
     if not src.exists():
         raise SkelextError(f"{src}: no such file or folder")
-    frames, as_list = with_path(src, lambda: loads_frames(read_json_file(src), normalized=coords))
+    frames, as_list = read_frames(src, coords)
     return frames, "list" if as_list else "one", []
 
 
 def cmd_retarget(args: argparse.Namespace) -> int:
     from ..completion_model import load_model
-    from ..openpose_json import frames_to_json
     from ..retarget import retarget_poses
 
     src, dst = Path(args.input), Path(args.output)
     settings = settings_from_args(args)
-    frames, shape, files = _read_driving(src, units(args.coords))
+    frames, shape, files = _read_driving(src, settings.coords)
     if shape == "folder":
         check_output_folder(src, dst)
     elif dst.is_dir():
@@ -75,29 +69,22 @@ def cmd_retarget(args: argparse.Namespace) -> int:
     if shape != "folder" and same_file(src, dst):
         raise SkelextError(f"{dst}: refusing to overwrite the input file; choose another -o")
     reference = read_reference(Path(args.reference), settings, args.weights_dir)
-    load_model()  # a missing model file is this command's failure (exit 2)
-    results = retarget_poses(frames, reference, settings, fps=args.fps)
-    out_units = None if args.output_coords == "same" else units(args.output_coords)
+    load_model()  # a missing model file is this command's failure (exit 2); one failing on the input: exit 3
+    results = retarget_poses(frames, reference, settings, fps=args.fps, on_failure="raise")
+    note = f"{len(results)} frame{'s' if len(results) != 1 else ''} retargeted"
     if shape == "folder":
         dst.mkdir(parents=True, exist_ok=True)
         for path, result in zip(files, results):
-            doc = frames_to_json([result.frame], False, normalized=out_units)
-            write_atomic(dst / path.name, json.dumps(doc, indent=args.indent, allow_nan=False).encode("utf-8"))
+            write_poses([result], dst / path.name, as_list=False, indent=args.indent)
             if args.render:
-                save_png(dst / (path.stem + ".png"), result.draw_control_image())
-        wrote(dst, note=f"{len(results)} frames retargeted")
+                render_pngs([result], dst / (path.stem + ".png"), False)
+        wrote(dst, note=note)
         return 0
-    doc = frames_to_json([r.frame for r in results], shape == "list", normalized=out_units)
-    write_atomic(dst, json.dumps(doc, indent=args.indent, allow_nan=False).encode("utf-8"))
-    written = [dst]
-    if args.render:
-        png = Path(args.render) if isinstance(args.render, str) else dst.with_suffix(".png")
-        for i, result in enumerate(results):
-            path = png.with_name(f"{png.stem}_{i:05d}.png") if shape == "list" else png
-            save_png(path, result.draw_control_image())
-            written.append(path)
-    shown = written if len(written) <= 3 else [written[0], f"{len(written) - 1} PNGs"]
-    wrote(*shown, note=f"{len(results)} frame{'s' if len(results) != 1 else ''} retargeted")
+    written = [write_poses(results, dst, as_list=shape == "list", indent=args.indent)]
+    png = png_path(args.render, dst)
+    if png is not None:
+        written += render_pngs(results, png, shape == "list")
+    wrote(*shown(written), note=note)
     return 0
 
 
@@ -114,12 +101,9 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
                    help="the character: a pose JSON with one person, or a photo (detected with --detector)")
     p.add_argument("--render", nargs="?", const=True, default=None, metavar="PNG",
                    help="also draw the retargeted skeletons (a list: one PNG per frame; a folder: one per file)")
-    p.add_argument("--coords", choices=COORD_UNITS, default="auto", help="the driving frames' units (default: guess)")
-    p.add_argument("--output-coords", choices=("same", "px", "norm"), default="same",
-                   help="output units (default: as the driving input)")
     p.add_argument("--indent", type=int, default=None, help="indent the JSON output")
     p.add_argument("--fps", type=float, default=None, help="the clip's frame rate (for bridge-gap; default 30)")
     p.add_argument("--weights-dir", metavar="DIR", default=None, help="DWPose files for a photo reference")
-    add_cli_options(p, ["canvas", "fit_margin", "sequence_mode", "detector", "retarget_position", "retarget_scale",
-                        "retarget_mode", "bridge_gap"])
+    add_cli_options(p, ["coords", "output_coords", "canvas", "fit_margin", "sequence_mode", "detector",
+                        "retarget_position", "retarget_scale", "retarget_mode", "bridge_gap", *RENDER_OPTIONS])
     p.set_defaults(func=cmd_retarget)
