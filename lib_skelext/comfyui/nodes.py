@@ -20,7 +20,7 @@ import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..errors import SkelextError
-from ..settings import MAX_ALTERNATIVES, OPTIONS, PipelineSettings
+from ..settings import MAX_ALTERNATIVES, OPTIONS, RENDER_OPTIONS, PipelineSettings
 from .inputs import CATEGORY, FPS_INPUT, POSE, POSE_OUT_TOOLTIP, POSE_TOOLTIP, option_input
 from .pose_keypoint import frames_from_pose_keypoint, pose_keypoint_from_frames, ui_json
 
@@ -30,24 +30,10 @@ def _settings(**values: Any) -> PipelineSettings:
     return PipelineSettings.from_mapping(values)
 
 
-#: The batch as frames of one video: off (independent images), or the sequence modes.
-SEQUENCE_CHOICES = ("off",) + OPTIONS["sequence_mode"].choices
-SEQUENCE_INPUT = (list(SEQUENCE_CHOICES), {
-    "default": "off",
-    "tooltip": "off: every image on its own; causal / offline: the batch is one video's frames: people are "
-               "tracked and their completed points held steady over time (causal uses past frames only, "
-               "offline both sides)"})
-
-
-SEQUENCE_OPTIONAL = {"sequence": SEQUENCE_INPUT, "bridge_gap": option_input("bridge_gap"), "fps": FPS_INPUT}
-
-
-def _sequence_results(frames: List[Any], settings: PipelineSettings, sequence: str, fps: float = 30.0) -> List[Any]:
-    from ..sequence import complete_sequence
-
-    if sequence not in SEQUENCE_CHOICES:
-        raise SkelextError(f"sequence must be one of {', '.join(SEQUENCE_CHOICES)}, got {sequence!r}")
-    return complete_sequence(frames, settings.replace(sequence_mode=sequence), fps=fps)
+SEQUENCE_OPTIONAL = {"sequence": option_input("sequence"), "bridge_gap": option_input("bridge_gap"),
+                     "fps": FPS_INPUT}
+#: The drawing options every drawing node takes (``settings.RENDER_OPTIONS``).
+RENDER_INPUTS = {name: option_input(name) for name in RENDER_OPTIONS}
 
 
 def _check_batch(images: List[Any], frames: List[Any], what: str) -> None:
@@ -80,34 +66,44 @@ class SkelextCompletePose:
                                                "k-th alternative (people with fewer keep the best)"}),
             "draw_hands": option_input("draw_hands"),
             "draw_face": option_input("draw_face"),
-        }, "optional": {**SEQUENCE_OPTIONAL, "rewrite_scores": option_input("rewrite_scores")}}
+        }, "optional": {**SEQUENCE_OPTIONAL, "rewrite_scores": option_input("rewrite_scores"),
+                        "draw_body": option_input("draw_body")}}
 
     def complete(self, pose_keypoint: Any, canvas: str = "keep", alternative: int = 0, draw_hands: bool = True,
                  draw_face: bool = True, sequence: str = "off", rewrite_scores: bool = False,
-                 bridge_gap: float = OPTIONS["bridge_gap"].default, fps: float = 30.0) -> Dict[str, Any]:
+                 bridge_gap: float = OPTIONS["bridge_gap"].default, fps: float = 30.0,
+                 draw_body: bool = True) -> Dict[str, Any]:
         from ..core import complete_poses
-        from .host import progress_bar
-        from .tensors import pad_to_common_size, tensor_from_images
 
         frames = frames_from_pose_keypoint(pose_keypoint)
-        settings = _settings(canvas=canvas, alternatives=int(alternative) + 1, draw_hands=draw_hands,
-                             draw_face=draw_face, rewrite_scores=rewrite_scores, bridge_gap=bridge_gap)
-        bar = progress_bar(len(frames) + 1)
+        settings = _settings(canvas=canvas, alternatives=int(alternative) + 1, draw_body=draw_body,
+                             draw_hands=draw_hands, draw_face=draw_face, rewrite_scores=rewrite_scores,
+                             bridge_gap=bridge_gap, sequence=sequence)
         if sequence != "off":
-            if int(alternative) != 0:
-                raise SkelextError("alternative applies to single images; with sequence on, the hypotheses "
-                                   "are chosen consistently over time: set alternative to 0")
-            results = _sequence_results(frames, settings.replace(alternatives=1), sequence, fps)
-        else:  # one forward pass; one fit / expand transform for the whole batch (no zooming)
-            results = complete_poses(frames, settings, alternative=int(alternative), shared_canvas=True)
+            settings = settings.replace(alternatives=1)
+        # one forward pass; one fit / expand transform for the whole batch (no zooming)
+        results = complete_poses(frames, settings, alternative=int(alternative), shared_canvas=True, fps=fps)
+        poses, images = _outputs(results)
+        return {"ui": ui_json(poses), "result": (poses, images)}
+
+
+def _outputs(results: List[Any], photos: bool = False) -> Tuple[Any, ...]:
+    """(POSE_KEYPOINT, control images tensor[, photos placed on the pose's canvas]) of the core's results,
+    one progress step per drawing."""
+    from .host import progress_bar
+    from .tensors import pad_to_common_size, tensor_from_images
+
+    bar = progress_bar(len(results))
+    drawn = []
+    for result in results:
+        drawn.append(result.control_image)
         bar.update(1)
-        images = []
-        for result in results:
-            images.append(result.control_image)
-            bar.update(1)
-        images, (height, width) = pad_to_common_size(images)
-        poses = pose_keypoint_from_frames([r.frame for r in results], (width, height))
-        return {"ui": ui_json(poses), "result": (poses, tensor_from_images(images))}
+    images, (height, width) = pad_to_common_size(drawn)
+    poses = pose_keypoint_from_frames([r.frame for r in results], (width, height))
+    if not photos:
+        return poses, tensor_from_images(images)
+    placed, _ = pad_to_common_size([r.transform.apply_to_image(r.image) for r in results])
+    return poses, tensor_from_images(images), tensor_from_images(placed)
 
 
 class SkelextDetectPose:
@@ -137,43 +133,28 @@ class SkelextDetectPose:
             "complete": option_input("complete"),
             "draw_hands": option_input("draw_hands"),
             "draw_face": option_input("draw_face"),
-        }, "optional": SEQUENCE_OPTIONAL}
+        }, "optional": {**SEQUENCE_OPTIONAL, "draw_body": option_input("draw_body")}}
 
     def detect(self, image: Any, detector: str = "dwpose", resolution: int = 512, canvas: str = "keep",
                detection_threshold: float = 0.3, complete: bool = True, draw_hands: bool = True,
                draw_face: bool = True, sequence: str = "off", bridge_gap: float = OPTIONS["bridge_gap"].default,
-               fps: float = 30.0) -> Dict[str, Any]:
+               fps: float = 30.0, draw_body: bool = True) -> Dict[str, Any]:
         from ..core import process_images
-        from ..detectors import get_detector, video_detector
-        from ..sequence.continuity import HYSTERESIS_LOW
+        from ..detectors import get_detector
         from .host import dwpose_location, progress_bar
-        from .tensors import images_from_tensor, pad_to_common_size, tensor_from_images
+        from .tensors import images_from_tensor
 
         photos = images_from_tensor(image)
         settings = _settings(detector=detector, resolution=resolution, canvas=canvas,
-                             detection_threshold=detection_threshold, complete=complete, draw_hands=draw_hands,
-                             draw_face=draw_face, bridge_gap=bridge_gap)
-        if sequence not in SEQUENCE_CHOICES:
-            raise SkelextError(f"sequence must be one of {', '.join(SEQUENCE_CHOICES)}, got {sequence!r}")
+                             detection_threshold=detection_threshold, complete=complete, draw_body=draw_body,
+                             draw_hands=draw_hands, draw_face=draw_face, bridge_gap=bridge_gap, sequence=sequence)
         found = get_detector(settings.detector, dwpose_location())  # loads once; missing weights: one line
         bar = progress_bar(len(photos))
         # one forward pass, one fit / expand transform for every image (no zooming from frame to frame);
-        # with sequence on, detection only here, then the clip is completed as one
-        if sequence == "off":
-            results = process_images(photos, settings, detector=found, on_image=lambda i: bar.update(1))
-        else:  # one video: the detector's tracking mode (BlazePose), the hysteresis' lower threshold
-            plain = settings.replace(complete=False, canvas="keep",
-                                     detection_threshold=detection_threshold * HYSTERESIS_LOW)
-            with video_detector(found) as tracking:
-                results = process_images(photos, plain, detector=tracking, on_image=lambda i: bar.update(1))
-        placed = [r.transform.apply_to_image(r.image) for r in results]
-        if sequence != "off":
-            results = _sequence_results([r.frame for r in results], settings, sequence, fps)
-            placed = [results[i].transform.apply_to_image(photo) for i, photo in enumerate(placed)]
-        images, (height, width) = pad_to_common_size([r.control_image for r in results])
-        placed, _ = pad_to_common_size(placed)
-        poses = pose_keypoint_from_frames([r.frame for r in results], (width, height))
-        return {"ui": ui_json(poses), "result": (tensor_from_images(images), poses, tensor_from_images(placed))}
+        # sequence on: the batch is one video (the detector's tracking mode, then the clip completed as one)
+        results = process_images(photos, settings, detector=found, fps=fps, on_image=lambda i: bar.update(1))
+        poses, images, placed = _outputs(results, photos=True)
+        return {"ui": ui_json(poses), "result": (images, poses, placed)}
 
 
 class SkelextRenderPose:
@@ -202,8 +183,7 @@ class SkelextRenderPose:
 
     def render(self, pose_keypoint: Any, draw_body: bool = True, draw_hands: bool = True, draw_face: bool = True,
                image: Optional[Any] = None) -> Tuple[Any]:
-        from ..core import PoseResult
-        from ..render import render_overlay
+        from ..core import render_poses
         from .host import progress_bar
         from .tensors import images_from_tensor, pad_to_common_size, tensor_from_images
 
@@ -212,8 +192,8 @@ class SkelextRenderPose:
         photos = images_from_tensor(image, "image") if image is not None else None
         if photos is not None:
             _check_batch(photos, frames, "image")
-            for i, frame in enumerate(frames):
-                photo = photos[i if len(photos) > 1 else 0]
+            photos = [photos[i if len(photos) > 1 else 0] for i in range(len(frames))]
+            for i, (frame, photo) in enumerate(zip(frames, photos)):
                 if photo.shape[:2] != (frame.canvas_height, frame.canvas_width):
                     raise SkelextError(
                         f"image is {photo.shape[1]}x{photo.shape[0]} but pose frame {i} has a "
@@ -221,11 +201,8 @@ class SkelextRenderPose:
                         "were made from (after the same resize)")
         bar = progress_bar(len(frames))
         drawings = []
-        for i, frame in enumerate(frames):
-            if photos is None:
-                drawings.append(PoseResult(frame=frame, detected=frame, settings=settings).control_image)
-            else:
-                drawings.append(render_overlay(photos[i if len(photos) > 1 else 0], frame))
+        for result in render_poses(frames, settings, images=photos):
+            drawings.append(result.control_image if photos is None else result.overlay())
             bar.update(1)
         drawings, _ = pad_to_common_size(drawings)
         return (tensor_from_images(drawings),)
@@ -307,22 +284,26 @@ class SkelextSavePose:
                                                       "subfolders allowed"}),
             "layout": (list(SAVE_LAYOUTS), {"default": SAVE_LAYOUTS[0],
                                             "tooltip": "one JSON list holding every frame, or one file per frame"}),
-            "units": (list(SAVE_UNITS), {"default": "px", "tooltip": "px: pixels (safe for every reader); "
-                                                                    "norm: 0..1 of the canvas"}),
+            "output_coords": (list(SAVE_UNITS), {
+                "default": "px", "tooltip": "px: pixels (safe for every reader); norm: 0..1 of the canvas (refused "
+                                            "when a point lies outside the canvas: 0..1 readers would take it "
+                                            "for pixels)"}),
         }}
 
     def save(self, pose_keypoint: Any, filename_prefix: str = "skelext/pose", layout: str = SAVE_LAYOUTS[0],
-             units: str = "px") -> Dict[str, Any]:
+             output_coords: str = "px", units: Optional[str] = None) -> Dict[str, Any]:
+        """``units``: this input's name before it took the option's name (API-format prompts)."""
         from ..atomic import write_atomic
         from ..openpose_json import frame_to_dict
         from .host import output_file_base
 
         if layout not in SAVE_LAYOUTS:
             raise SkelextError(f"unknown layout {layout!r}; choose one of {', '.join(SAVE_LAYOUTS)}")
-        if units not in SAVE_UNITS:
-            raise SkelextError(f"unknown units {units!r}; choose px or norm")
+        output_coords = units if units is not None else output_coords
+        if output_coords not in SAVE_UNITS:
+            raise SkelextError(f"unknown output_coords {output_coords!r}; choose px or norm")
         frames = frames_from_pose_keypoint(pose_keypoint)
-        docs = [frame_to_dict(f, normalized=units == "norm") for f in frames]
+        docs = [frame_to_dict(f, normalized=output_coords == "norm") for f in frames]
         folder, stem, counter, subfolder = output_file_base(filename_prefix)
         if layout == SAVE_LAYOUTS[0]:
             items = [(f"{stem}_{counter:05}_.json", docs)]
