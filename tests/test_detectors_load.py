@@ -150,7 +150,7 @@ def photo() -> np.ndarray:
 def test_dwpose_detections_survive_unload_all(registry, fake_sessions):
     detectors.register_factory("fake_dwpose", fake_dwpose)
     image = photo()
-    got = stress(lambda: detectors.get_detector("fake_dwpose").detect_people(image))
+    got = stress(lambda: detectors.get_detector("fake_dwpose").detect_people(image), unload_pause=0.001)
     print(f"DWPose: {len(got['frames'])} detections, {got['unloads']} unload_all calls, {describe(got['errors'])}")
     assert not got["errors"], describe(got["errors"])
     assert got["frames"] and all(isinstance(f, PoseFrame) and len(f.people) == 1 for f in got["frames"])
@@ -197,7 +197,7 @@ def test_blazepose_detections_survive_unload_all(registry, shared_dir):
     if not path.exists():
         pytest.skip(f"{path} missing")
     image = load_image(path)
-    got = stress(lambda: detectors.get_detector("blazepose").detect_people(image), unload_pause=0.01)
+    got = stress(lambda: detectors.get_detector("blazepose").detect_people(image), unload_pause=0.1)
     print(f"BlazePose: {len(got['frames'])} detections, {got['unloads']} unload_all calls, "
           f"{describe(got['errors'])}")
     assert all(isinstance(e, SkelextError) for e in got["errors"]), describe(got["errors"])

@@ -72,6 +72,7 @@ class DWPoseDetector:
         self._load_lock = threading.Lock()  # one load (and download) at a time
 
     # ------------------------------------------------------------- sessions
+    # _det, _pose: read-only views of the current sessions (None when unloaded), for inspection.
     @property
     def _det(self) -> "Optional[onnxruntime.InferenceSession]":
         sessions = self._sessions
