@@ -92,6 +92,12 @@ class BlazePoseDetector:
         return BlazePoseDetector(self.model_complexity, self.min_detection_confidence, video=True).load()
 
     def load(self) -> "BlazePoseDetector":
+        with self._lock:
+            self._load_locked()
+        return self
+
+    def _load_locked(self) -> Any:
+        """The MediaPipe graph, built if needed; the caller holds ``_lock``."""
         if self._pose is None:
             try:
                 import mediapipe as mp
@@ -103,12 +109,15 @@ class BlazePoseDetector:
                 smooth_landmarks=True)  # video mode: MediaPipe's own landmark filter, as its video mode runs
             logger.info("loaded MediaPipe BlazePose %s (model_complexity=%d, %s, CPU)", mp.__version__,
                         self.model_complexity, "video tracking" if self.video else "still images")
-        return self
+        return self._pose
 
     def close(self) -> None:
-        if self._pose is not None:
-            self._pose.close()
-            self._pose = None
+        """Free the MediaPipe graph; the next detection builds a new one. Waits for a running
+        ``process`` (same lock): closing a graph mid-run makes MediaPipe raise in that run."""
+        with self._lock:
+            pose, self._pose = self._pose, None
+            if pose is not None:
+                pose.close()
 
     unload = close
 
@@ -117,9 +126,8 @@ class BlazePoseDetector:
         from .dwpose.detector import check_image
 
         image = check_image(image)
-        with self._lock:
-            self.load()
-            result = self._pose.process(image)
+        with self._lock:  # load, process and close one at a time: a graph runs one image at a time anyway
+            result = self._load_locked().process(image)
         if result.pose_landmarks is None:
             return None
         return _landmark_array(result.pose_landmarks)

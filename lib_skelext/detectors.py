@@ -6,6 +6,11 @@ returns the one instance for that key, built and loaded once even when several t
 (UI, REST, generation) ask at the same time; ``unload_all()`` frees every model (the
 WebUI calls it from ControlNet's unload hook). ``register_factory`` adds a detector
 name (tests and embedders); the built-in names are ``settings.DETECTORS``.
+
+Locking: each key has its own lock, held while that key's detector is built and loaded (a first
+DWPose download can take minutes), so it blocks only callers of the same key; ``_LOCK`` guards the
+dicts and is never held across a build, a load or an unload. ``unload_all`` does not wait for a
+load in progress: that load's caller gets its detector, which is no longer registered.
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .errors import SkelextError
 
@@ -75,7 +80,9 @@ def _blazepose(weights_dir: Optional[str], search_dirs: Optional[Sequence[Path]]
 _FACTORIES: Dict[str, Factory] = {"dwpose": _dwpose, "blazepose": _blazepose}
 _INSTANCES: Dict[RegistryKey, Any] = {}
 _LOADED: Dict[RegistryKey, bool] = {}
-_LOCK = threading.RLock()
+#: One per key ever asked for (a few), kept after unload so one key never has two locks.
+_KEY_LOCKS: Dict[RegistryKey, threading.Lock] = {}
+_LOCK = threading.RLock()  # guards the dicts only, briefly
 
 
 def detector_names() -> Tuple[str, ...]:
@@ -89,8 +96,8 @@ def register_factory(name: str, factory: Optional[Factory]) -> Optional[Factory]
         previous = _FACTORIES.pop(name, None)
         if factory is not None:
             _FACTORIES[name] = factory
-        for key in [k for k in _INSTANCES if k[0] == name]:
-            _drop(key)
+        dropped = _forget([k for k in _INSTANCES if k[0] == name])
+    _unload(dropped)
     return previous
 
 
@@ -116,15 +123,31 @@ def get_detector(name: str, location: Optional[DetectorLocation] = None, *, weig
     key = _key(name, weights_dir, search_dirs, device)
     with _LOCK:
         detector = _INSTANCES.get(key)
+        if detector is not None and (not load or _LOADED.get(key)):
+            return detector
+        key_lock = _KEY_LOCKS.setdefault(key, threading.Lock())
+    with key_lock:  # only this key's callers wait while it builds, loads or downloads
+        with _LOCK:
+            detector, factory = _INSTANCES.get(key), _FACTORIES.get(name)
         if detector is None:
-            detector = _FACTORIES[name](key[1] or None, [Path(d) for d in key[2]] or None, key[3])
-            _INSTANCES[key] = detector
-        if load and not _LOADED.get(key):
+            if factory is None:  # removed by register_factory meanwhile
+                raise SkelextError(f"unknown detector {name!r}; choose one of {', '.join(sorted(_FACTORIES))}")
+            built = factory(key[1] or None, [Path(d) for d in key[2]] or None, key[3])
+            with _LOCK:
+                detector = _INSTANCES.setdefault(key, built)
+        if load and not _loaded(key, detector):
             loader = getattr(detector, "load", None)
             if loader is not None:
                 loader()
-            _LOADED[key] = True
+            with _LOCK:
+                if _INSTANCES.get(key) is detector:  # not dropped by unload_all meanwhile
+                    _LOADED[key] = True
     return detector
+
+
+def _loaded(key: RegistryKey, detector: Any) -> bool:
+    with _LOCK:
+        return bool(_LOADED.get(key)) and _INSTANCES.get(key) is detector
 
 
 def is_loaded(detector: Any) -> bool:
@@ -132,26 +155,33 @@ def is_loaded(detector: Any) -> bool:
         return any(_LOADED.get(k) for k, d in _INSTANCES.items() if d is detector)
 
 
-def _drop(key: RegistryKey) -> None:
-    detector = _INSTANCES.pop(key, None)
-    _LOADED.pop(key, None)
-    unload = getattr(detector, "unload", None) or getattr(detector, "close", None)
-    if unload is not None:
-        try:
-            unload()
-        except Exception:  # freeing must never fail the caller
-            logger.debug("unloading %s failed", key[0], exc_info=True)
+def _forget(keys: Sequence[RegistryKey]) -> List[Tuple[RegistryKey, Any]]:
+    """Remove ``keys`` from the registry (the caller holds ``_LOCK``); -> [(key, detector)] to unload."""
+    dropped = [(key, _INSTANCES.pop(key, None)) for key in keys]
+    for key in keys:
+        _LOADED.pop(key, None)
+    return dropped
+
+
+def _unload(dropped: Sequence[Tuple[RegistryKey, Any]]) -> None:
+    """Free forgotten detectors, outside ``_LOCK``: an unload may wait for a running detection."""
+    for key, detector in dropped:
+        unload = getattr(detector, "unload", None) or getattr(detector, "close", None)
+        if unload is not None:
+            try:
+                unload()
+            except Exception:  # freeing must never fail the caller
+                logger.debug("unloading %s failed", key[0], exc_info=True)
 
 
 def unload_all(name: Optional[str] = None) -> int:
     """Unload and forget every registered detector (or those named ``name``); -> how many."""
     with _LOCK:
-        keys = [k for k in _INSTANCES if name is None or k[0] == name]
-        for key in keys:
-            _drop(key)
-    if keys:
-        logger.info("skelext: unloaded %d detector(s)", len(keys))
-    return len(keys)
+        dropped = _forget([k for k in _INSTANCES if name is None or k[0] == name])
+    _unload(dropped)
+    if dropped:
+        logger.info("skelext: unloaded %d detector(s)", len(dropped))
+    return len(dropped)
 
 
 def loaded_keys() -> Tuple[RegistryKey, ...]:

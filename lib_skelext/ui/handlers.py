@@ -2,12 +2,14 @@
 through ``EditSession`` or the core, and returns ``view.view(...)``."""
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
 import threading
-from typing import Any, Callable, Optional, Tuple
+import weakref
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -114,16 +116,39 @@ def point_index(choice: Any) -> Optional[int]:
     return int(match.group(1))
 
 
-#: Handlers mutate the session in place; gradio 4 may run different listeners at once.
-_EDIT_LOCK = threading.RLock()
+#: One lock per live session: handlers mutate their session in place and gradio 4 may run listeners
+#: at once, but different users' sessions never wait for each other. Keyed by id(session) (an
+#: EditSession compares by value, so it is unhashable); the entry goes when the session is collected.
+_SESSION_LOCKS: Dict[int, threading.RLock] = {}
+_SESSION_LOCKS_GUARD = threading.RLock()  # re-entrant: a finalizer may run inside it (GC)
+
+
+def _session_lock(session: Any) -> Optional[threading.RLock]:
+    """The lock of ``session``'s events; None for no session (nothing shared to guard)."""
+    if session is None:
+        return None
+    key = id(session)
+    with _SESSION_LOCKS_GUARD:
+        lock = _SESSION_LOCKS.get(key)
+        if lock is None:
+            lock = _SESSION_LOCKS[key] = threading.RLock()
+            weakref.finalize(session, _forget_session_lock, key)
+    return lock
+
+
+def _forget_session_lock(key: int) -> None:
+    with _SESSION_LOCKS_GUARD:
+        _SESSION_LOCKS.pop(key, None)
 
 
 def _guarded(fn):
-    """Run a handler (one at a time); a SkelextError becomes a warning and leaves the view as it was."""
+    """Run a handler (one at a time per session); a SkelextError becomes a warning and leaves the view
+    as it was. ``on_run`` builds a new session (detection) and takes no lock: it reads no session."""
     def wrapper(session, point_choice, *args):
         selected = point_index(point_choice)
         logger.debug("ui event %s", fn.__name__)
-        with _EDIT_LOCK:
+        lock = None if fn is on_run else _session_lock(session)
+        with lock if lock is not None else contextlib.nullcontext():
             try:
                 return fn(session, selected, *args)
             except SkelextError as exc:
