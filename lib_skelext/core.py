@@ -234,16 +234,19 @@ def complete_pose(frame: PoseFrame, settings: Optional[PipelineSettings] = None,
     return complete_poses([frame], settings, alternative=alternative, on_failure=on_failure)[0]
 
 
-def render_poses(frames: Sequence[PoseFrame], settings: Optional[PipelineSettings] = None) -> List[PoseResult]:
+def render_poses(frames: Sequence[PoseFrame], settings: Optional[PipelineSettings] = None, *,
+                 images: Optional[Sequence[np.ndarray]] = None) -> List[PoseResult]:
     """Poses drawn as they are: only the canvas mode (per frame) is applied; the control image
-    follows ``settings.draw_*`` (``settings.RENDER_OPTIONS``)."""
+    follows ``settings.draw_*`` (``settings.RENDER_OPTIONS``). images: one photo per frame, on the
+    frame's canvas, for ``PoseResult.overlay()`` (moved with the canvas mode like the poses)."""
     from .canvas import apply_canvas_mode
 
     settings = settings or PipelineSettings()
     results = []
-    for frame in frames:
+    for i, frame in enumerate(frames):
         moved, transform = apply_canvas_mode(frame, settings.canvas, settings.fit_margin)
-        results.append(PoseResult(frame=moved, detected=frame, settings=settings, transform=transform))
+        results.append(PoseResult(frame=moved, detected=frame, settings=settings, transform=transform,
+                                  image=None if images is None else images[i]))
     return results
 
 

@@ -161,8 +161,13 @@ def test_unit_rule_no_reader_misreads_completed_off_canvas_points():
 
     # Had it been written in 0..1, the reader would take every point for pixels (the whole pose
     # drawn in the top-left pixel):
-    as_norm = frame_to_dict(frame_from_dict(out), normalized=True)
+    as_norm = copy.deepcopy(out)
+    body_px = out["people"][0]["pose_keypoints_2d"]
+    as_norm["people"][0]["pose_keypoints_2d"] = [v / (w if i % 3 == 0 else h) if i % 3 < 2 else v
+                                                 for i, v in enumerate(body_px)]
     assert not aux_is_normalized(aux_keypoints(as_norm))
+    with pytest.raises(SkelextError, match="outside"):  # so every skelext writer refuses 0..1 here (#24)
+        frame_to_dict(frame_from_dict(out), normalized=True)
     assert all(p is None or (abs(p[0]) <= 2 and abs(p[1]) <= 3) for p in aux_pixels(as_norm))
 
     # Pixels: read as pixels, given points exactly where the 0..1 input put them.
@@ -361,7 +366,7 @@ def test_save_node_writes_numbered_files_the_cli_completes_back(comfy_host, caps
     saved = Path(comfy_host.get_output_directory()) / "clips" / "walk_00001_.json"
     assert json.loads(saved.read_text()) == [frame_to_dict(frame_from_dict(d), normalized=False) for d in batch]
 
-    per_frame = node.save(batch, filename_prefix="frames/f", layout="one file per frame", units="norm")
+    per_frame = node.save(batch, filename_prefix="frames/f", layout="one file per frame", output_coords="norm")
     names = [f["filename"] for f in per_frame["ui"]["skelext_files"]]
     assert names == ["f_00001_00000.json", "f_00001_00001.json"]
     doc = json.loads((Path(comfy_host.get_output_directory()) / "frames" / names[1]).read_text())
@@ -457,5 +462,5 @@ def test_complete_pose_sequence_option_tracks_and_steadies_a_batch(comfy_host):
                     sent["people"][0]["pose_keypoints_2d"][3 * i:3 * i + 2]
     with pytest.raises(SkelextError, match="alternative applies to single images"):
         node.complete(copy.deepcopy(clip), alternative=1, sequence="causal")
-    with pytest.raises(SkelextError, match="sequence must be one of"):
+    with pytest.raises(SkelextError, match="sequence .*choose one of off, causal, offline"):
         node.complete(copy.deepcopy(clip), sequence="sideways")

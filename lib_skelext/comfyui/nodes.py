@@ -74,30 +74,30 @@ class SkelextCompletePose:
                  bridge_gap: float = OPTIONS["bridge_gap"].default, fps: float = 30.0,
                  draw_body: bool = True) -> Dict[str, Any]:
         from ..core import complete_poses
+        from .host import progress_bar
 
         frames = frames_from_pose_keypoint(pose_keypoint)
         settings = _settings(canvas=canvas, alternatives=int(alternative) + 1, draw_body=draw_body,
                              draw_hands=draw_hands, draw_face=draw_face, rewrite_scores=rewrite_scores,
                              bridge_gap=bridge_gap, sequence=sequence)
-        if sequence != "off":
-            settings = settings.replace(alternatives=1)
+        bar = progress_bar(len(frames) + 1)  # the completion, then each drawing
         # one forward pass; one fit / expand transform for the whole batch (no zooming)
         results = complete_poses(frames, settings, alternative=int(alternative), shared_canvas=True, fps=fps)
-        poses, images = _outputs(results)
+        bar.update(1)
+        poses, images = _outputs(results, bar=bar)
         return {"ui": ui_json(poses), "result": (poses, images)}
 
 
-def _outputs(results: List[Any], photos: bool = False) -> Tuple[Any, ...]:
-    """(POSE_KEYPOINT, control images tensor[, photos placed on the pose's canvas]) of the core's results,
-    one progress step per drawing."""
-    from .host import progress_bar
+def _outputs(results: List[Any], photos: bool = False, bar: Any = None) -> Tuple[Any, ...]:
+    """(POSE_KEYPOINT, control images tensor[, photos placed on the pose's canvas]) of the core's results
+    (bar: one progress step per drawing)."""
     from .tensors import pad_to_common_size, tensor_from_images
 
-    bar = progress_bar(len(results))
     drawn = []
     for result in results:
         drawn.append(result.control_image)
-        bar.update(1)
+        if bar is not None:
+            bar.update(1)
     images, (height, width) = pad_to_common_size(drawn)
     poses = pose_keypoint_from_frames([r.frame for r in results], (width, height))
     if not photos:
@@ -291,15 +291,13 @@ class SkelextSavePose:
         }}
 
     def save(self, pose_keypoint: Any, filename_prefix: str = "skelext/pose", layout: str = SAVE_LAYOUTS[0],
-             output_coords: str = "px", units: Optional[str] = None) -> Dict[str, Any]:
-        """``units``: this input's name before it took the option's name (API-format prompts)."""
+             output_coords: str = "px") -> Dict[str, Any]:
         from ..atomic import write_atomic
         from ..openpose_json import frame_to_dict
         from .host import output_file_base
 
         if layout not in SAVE_LAYOUTS:
             raise SkelextError(f"unknown layout {layout!r}; choose one of {', '.join(SAVE_LAYOUTS)}")
-        output_coords = units if units is not None else output_coords
         if output_coords not in SAVE_UNITS:
             raise SkelextError(f"unknown output_coords {output_coords!r}; choose px or norm")
         frames = frames_from_pose_keypoint(pose_keypoint)

@@ -235,7 +235,7 @@ def load_complete_save(json_text: str, prefix: str, *, canvas: str = "keep", alt
                                                               "alternative": alternative, "draw_hands": draw,
                                                               "draw_face": draw}},
         "3": {"class_type": "SkelextSavePose", "inputs": {"pose_keypoint": ["2", 0], "filename_prefix": prefix,
-                                                          "layout": "one file (list of frames)", "units": "px"}},
+                                                          "layout": "one file (list of frames)", "output_coords": "px"}},
     }
     if preview:
         prompt["4"] = {"class_type": "PreviewImage", "inputs": {"images": ["2", 1]}}
@@ -277,7 +277,7 @@ def check_detect_blazepose(client: ComfyClient, deadline: float) -> str:
             "detection_threshold": 0.3, "complete": True, "draw_hands": True, "draw_face": True}},
         "3": {"class_type": "SkelextSavePose", "inputs": {"pose_keypoint": ["2", 1],
                                                           "filename_prefix": "skelext_check/detect",
-                                                          "layout": "one file (list of frames)", "units": "px"}},
+                                                          "layout": "one file (list of frames)", "output_coords": "px"}},
         "4": {"class_type": "PreviewImage", "inputs": {"images": ["2", 0]}},
     }
     outputs = _outputs(client.wait(client.queue(prompt), deadline))
@@ -403,7 +403,7 @@ def check_bad_combo(client: ComfyClient) -> str:
                                                               "alternative": 0, "draw_hands": True,
                                                               "draw_face": True}},
         "3": {"class_type": "SkelextSavePose", "inputs": {"pose_keypoint": ["2", 0], "filename_prefix": "x",
-                                                          "layout": "one file (list of frames)", "units": "px"}},
+                                                          "layout": "one file (list of frames)", "output_coords": "px"}},
     }
     status, doc = client.post_json("/prompt", {"prompt": prompt})
     assert status == 400, f"HTTP {status}, expected 400"
