@@ -11,25 +11,31 @@ Data flow (one way; lower stages never import higher ones)::
       -> core.PoseResult (frames, not text)
       -> render.render_frame (control image) / openpose_json.frame_to_dict (JSON), at the edges
 
-Module map:
+Module map (``name``: ``lib_skelext/name.py``, ``name/``: a package; in brackets what it holds;
+every module is listed outside the brackets, ``tests/test_layout.py`` and
+``tests/test_docs_drift.py`` check both ways):
 
-* data: ``pose`` (Person, PoseFrame), ``openpose_json`` (read/write, lossless round trips),
-  ``errors`` (SkelextError), ``settings`` (the one options schema, ``PipelineSettings``),
+* data: ``pose`` (``Person``, ``PoseFrame``), ``openpose_json`` (read/write, lossless round trips),
+  ``errors`` (``SkelextError``), ``settings`` (the one options schema, ``PipelineSettings``),
   ``assets`` (shipped files: model, script, stylesheet), ``atomic`` (files written whole or not at all).
-* stages: ``resize`` (ControlNet's image handling), ``detectors`` (Detector protocol, one
+* stages: ``resize`` (ControlNet's image handling), ``detectors`` (``Detector`` protocol, one
   registry), ``dwpose/`` (onnxruntime DWPose), ``blazepose`` (mediapipe), ``weights`` (find,
   download, verify), ``completion_model`` (numpy network), ``complete`` (people in, completed
-  people out), ``canvas`` (keep/fit/expand), ``render`` (ControlNet's drawing), ``image_io``.
+  people out), ``canvas`` (keep/fit/expand), ``render`` (ControlNet's drawing), ``image_io``
+  (photos read safely).
 * the core: ``core`` (``complete_pose``/``complete_poses``, ``process_image``/``process_images``
-  -> ``PoseResult``, defined in ``result``); ``retarget`` (a driving motion with a reference
-  character's body, on completed poses: ``retarget_poses``).
+  -> ``PoseResult``), ``result`` (``PoseResult``: frames, not text); ``retarget`` (a driving
+  motion with a reference character's body, on completed poses: ``retarget_poses``).
 * sequences: ``sequence/`` (tracking, temporal completion and filters over video frames,
   ``complete_sequence`` -> the core's ``PoseResult`` per frame; video files with OpenCV).
+* the pose editor, no gradio: ``edit_session`` (``EditSession``: selection, hidden and locked
+  points, undo/redo), ``editor_svg`` (the editor's SVG, drawn from an ``EditSession``); the
+  Gradio tab in ``ui/`` shows them.
 * surfaces, each a thin adapter over ``core`` (or ``sequence``): ``cli/`` (argparse subcommands),
-  ``api/`` (REST router), ``ui/`` (Gradio tab: view, handlers, layout; ``edit_session``,
-  ``editor_svg``), ``host/`` (WebUI/ControlNet/Forge preprocessor and settings), ``comfyui/``
-  (ComfyUI nodes; the repository root's ``__init__.py`` publishes them), ``hostcheck/`` (checks
-  against a running WebUI, Forge or ComfyUI).
+  ``api/`` (REST router), ``ui/`` (Gradio tab: view, handlers, layout), ``host/``
+  (WebUI/ControlNet/Forge preprocessor and settings), ``comfyui/`` (ComfyUI nodes; the
+  repository root's __init__.py publishes them), ``hostcheck/`` (checks against a running
+  WebUI, Forge or ComfyUI).
 
 Importing this package is cheap: numpy only. torch, onnxruntime, cv2, gradio
 and fastapi are imported inside the functions that need them.

@@ -1,28 +1,51 @@
 """REST API: a FastAPI ``APIRouter`` under ``/skelext/v1/``.
 
-Routes (all JSON; images are base64 PNG):
+Routes (JSON; images sent are base64 PNG/JPEG/WebP or data: URLs, images returned are base64
+PNG). "Fields" are each request's keys (``models.schema()``; option ranges and choices come
+from ``settings.OPTIONS`` and are bounds and enums in ``/openapi.json``):
 
-* ``POST complete``: OpenPose JSON in, completed OpenPose JSON out
-  (options: canvas, alternatives, coords, render).
-* ``POST detect``: a base64 image in, completed poses and the control image out
-  (options: resolution, canvas, detector, threshold, alternatives, complete, draw_*).
-* ``POST render``: OpenPose JSON in, the ControlNet-style drawing out.
-* ``GET info``: versions, the completion model, where DWPose's weights were looked
-  for and found.
+* ``POST complete``: OpenPose JSON in (an object, a list of frames, or a string holding
+  either), completed OpenPose JSON out. Fields: pose, coords, render, sequence, fps,
+  canvas, alternatives, fit_margin, sequence_mode, smooth_detected, rewrite_scores,
+  bridge_gap.
+* ``POST detect``: a photo in; the completed and the detected poses, the control image and
+  timings out. Fields: image, resolution, canvas, detector, threshold, alternatives,
+  complete, draw_hands, draw_face.
+* ``POST render``: OpenPose JSON in, the ControlNet-style drawing out. Fields: pose,
+  coords, canvas, draw_body, draw_hands, draw_face.
+* ``POST retarget``: a driving motion in, out with a reference character's body (given
+  as a pose or as a photo). Fields: driving, reference, reference_image, coords, render,
+  fps, canvas, fit_margin, sequence_mode, detector, resolution, retarget_position,
+  retarget_scale, retarget_mode, bridge_gap.
+* ``GET info``: the version, the completion model, where DWPose's weights were looked
+  for and found, the detector names, the limits, whether auth is on.
 
-Mounted by the WebUI in ``on_app_started`` (``lib_skelext.host.mount_api``) and
-by ``python -m lib_skelext serve``. Access control follows the WebUI's own API:
-``auth="user:pass,user2:pass2"`` (the WebUI's ``--api-auth``) makes every route
-ask for HTTP basic auth (401 + ``WWW-Authenticate: Basic``; passwords compared
-with ``secrets.compare_digest``). Bodies over ``max_body_bytes`` get 413 before
-they are read in full, images over ``max_image_pixels`` get 413, every bad input
-a 4xx with a message (``SkelextError`` -> 400, schema errors -> 422).
+``build_router(auth=None, max_body_bytes=MAX_BODY_BYTES, max_image_pixels=MAX_IMAGE_PIXELS,
+detector_location=None)`` returns the router (the names written with ``=`` in this docstring
+are its keyword parameters); ``create_app(**kwargs)`` an app serving only it. The WebUI mounts
+it in ``on_app_started`` (``lib_skelext.host.mount_api``, once per app);
+``python -m lib_skelext serve`` serves it alone.
 
-Detectors are a documented hook: ``detectors={"dwpose": factory, ...}`` maps a
-detector name to a zero-argument factory returning an object with
-``detect_people(image, threshold) -> PoseFrame`` (tests pass a tiny fake one).
-The routes are plain ``def``: FastAPI runs them in its thread pool, off the
-event loop. fastapi and pydantic are imported only when a router is built.
+Access control follows the WebUI's own API: ``auth="user:pass,user2:pass2"`` (the WebUI's
+``--api-auth``) makes every route ask for HTTP basic auth (401 + ``WWW-Authenticate:
+Basic``; passwords compared with ``secrets.compare_digest``), checked before the body is
+read. Bodies over ``max_body_bytes=`` get 413 before they are read in full, images over
+``max_image_pixels=`` get 413, every bad input a 4xx with a message (``SkelextError`` ->
+400, schema errors -> 422); a model file missing on the server -> 503.
+
+Detectors: the routes take theirs from the process-wide registry
+(``detectors.get_detector(name, location)``) by the request's ``detector`` field; the
+router has no detector parameter. ``detector_location=`` is a zero-argument callable
+returning the ``detectors.DetectorLocation`` (weights folder, folders searched, device)
+to take them at: the WebUI passes its settings', the default is the standalone folders.
+``detectors.register_factory(name, factory)`` adds or replaces a detector for every
+surface at once: ``factory(weights_dir, search_dirs, device)`` returns an object with
+``detect_people(image, threshold) -> PoseFrame`` (``load()`` and ``unload()`` are called
+when it has them). The ``detector`` field accepts only ``settings.DETECTORS``, so over
+REST a factory takes effect by replacing one of those names (tests replace ``dwpose``
+with a tiny fake this way).
+The routes are plain ``def``: FastAPI runs them in its thread pool, off the event loop.
+fastapi and pydantic are imported only when a router is built.
 
 Modules: ``limits`` (prefix, sizes), ``auth`` (basic auth, guarded routes),
 ``payloads`` (images, pose JSON, info), ``models`` (pydantic), ``router``,

@@ -91,13 +91,35 @@ def on_ui_settings() -> None:
 
 
 def mount_api(app: Any) -> bool:
-    """Add ``/skelext/v1/`` to the WebUI's FastAPI app once (-> False if already there)."""
+    """Add ``/skelext/v1/`` to the WebUI's FastAPI app once (-> False if already there).
+
+    "Already there": the app carries the mark this leaves (``skelext_api_mounted``), or a route
+    under the prefix is found (a router someone else included). FastAPI before 0.137 (the WebUI's
+    0.94, Forge's 0.112) copies an included router's routes into ``app.routes``; from 0.137 on
+    ``app.routes`` holds one entry per included router, without a ``path``:
+    ``fastapi.routing.iter_route_contexts`` (0.137.2+) lists the routes inside, and on 0.137.0 and
+    0.137.1, which lack it, the entry's ``original_router`` holds them.
+    """
     from ..api import PREFIX, build_router
     from .options import api_auth
 
-    if any(str(getattr(route, "path", "")).startswith(PREFIX + "/") for route in getattr(app, "routes", [])):
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI < 0.137.2: app.routes is flat
+        iter_route_contexts = None
+    routes = list(getattr(app, "routes", ()))
+    if iter_route_contexts is not None:
+        routes = list(iter_route_contexts(routes))
+    else:
+        routes = [r for route in routes for r in getattr(getattr(route, "original_router", None), "routes", [route])]
+    if getattr(app, "skelext_api_mounted", False) or any(
+            str(getattr(route, "path", "") or "").startswith(PREFIX + "/") for route in routes):
         return False
     app.include_router(build_router(auth=api_auth(), detector_location=detector_location))
+    try:
+        app.skelext_api_mounted = True
+    except (AttributeError, TypeError):  # an app that takes no attributes: the routes still tell
+        pass
     logger.info("skelext: REST API at %s/ (auth %s)", PREFIX, "on" if api_auth() else "off")
     return True
 
