@@ -6,8 +6,9 @@ Data flow (one way; lower stages never import higher ones)::
       -> resize.resize_image_with_pad               -> openpose_json.frames_from_json
       -> detectors.get_detector(...).detect_people  |
       -> PoseFrame (pixels) -----------------------+
-      -> core: drop points outside the canvas -> complete.complete_frames (completion_model)
-               -> drop hands/face on invented anchors -> canvas.apply_canvas_mode
+      -> core: steps.drop_body_points_outside -> [a clip: sequence.stage tracks]
+               -> guard.complete_guarded(complete.complete_frames | the clip's completion)
+               -> steps.drop_parts_of_completed -> [a clip: bridge, glide] -> canvas.apply_canvas_mode
       -> core.PoseResult (frames, not text)
       -> render.render_frame (control image) / openpose_json.frame_to_dict (JSON), at the edges
 
@@ -23,15 +24,17 @@ every module is listed outside the brackets, ``tests/test_layout.py`` and
   download, verify), ``completion_model`` (numpy network), ``complete`` (people in, completed
   people out), ``canvas`` (keep/fit/expand), ``render`` (ControlNet's drawing), ``image_io``
   (photos read safely).
-* the core: ``core`` (``complete_pose``/``complete_poses``, ``process_image``/``process_images``
-  -> ``PoseResult``), ``result`` (``PoseResult``: frames, not text); ``retarget`` (a driving
-  motion with a reference character's body, on completed poses: ``retarget_poses``).
-* sequences: ``sequence/`` (tracking, temporal completion and filters over video frames,
-  ``complete_sequence`` -> the core's ``PoseResult`` per frame; video files with OpenCV).
+* the core: ``core`` (``complete_poses``, ``process_images``, ``render_poses`` -> ``PoseResult``;
+  batches and clips, one canvas policy, one failure policy), ``steps`` (its per-frame steps on
+  poses), ``guard`` (``complete_guarded``: the one failure policy), ``result``
+  (``PoseResult``: frames, not text); ``retarget`` (a driving motion with a reference character's
+  body, on completed poses: ``retarget_poses``).
+* sequences: ``sequence/`` (``ClipStage``: the core's stage for a video: tracking, temporal
+  completion and filters, bridges; ``complete_sequence``; video files with OpenCV).
 * the pose editor, no gradio: ``edit_session`` (``EditSession``: selection, hidden and locked
   points, undo/redo), ``editor_svg`` (the editor's SVG, drawn from an ``EditSession``); the
   Gradio tab in ``ui/`` shows them.
-* surfaces, each a thin adapter over ``core`` (or ``sequence``): ``cli/`` (argparse subcommands),
+* surfaces, each a thin adapter over ``core`` (parse, call, format): ``cli/`` (argparse subcommands),
   ``api/`` (REST router), ``ui/`` (Gradio tab: view, handlers, layout), ``host/``
   (WebUI/ControlNet/Forge preprocessor and settings), ``comfyui/`` (ComfyUI nodes; the
   repository root's __init__.py publishes them), ``hostcheck/`` (checks against a running

@@ -25,7 +25,8 @@ Steps, in this order, for all of them:
 5. (a clip) holes bridged, source switches glided, track ids written;
 6. ``rewrite_scores``; the canvas mode (keep / fit / expand; one transform for a clip or a shared batch).
 
-The result holds frames (pixels), not JSON: serialise at the edges (``PoseResult.to_dict()``,
+The pure per-frame steps (1, 4) are in ``steps``, the guard (3) in ``guard``; this module orders
+them and builds the results. The result holds frames (pixels), not JSON: serialise at the edges (``PoseResult.to_dict()``,
 ``json_text``, ``control_image``).
 """
 from __future__ import annotations
@@ -33,110 +34,24 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import nullcontext
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .errors import CompletionFailed, ModelError, SkelextError
-from .pose import PART_ANCHORS, PoseFrame, Source
+from .errors import SkelextError
+from .guard import MODEL_ERRORS, ON_FAILURE, complete_guarded
+from .pose import PoseFrame
 from .result import PoseResult
 from .settings import PipelineSettings
+from .steps import choose_alternative, drop_body_points_outside, drop_parts_of_completed, with_alternative
+
+__all__ = ["complete_poses", "complete_pose", "process_images", "process_image", "detect_frames", "render_poses",
+           "complete_guarded", "PoseResult", "MODEL_ERRORS", "ON_FAILURE",
+           # the steps, defined in ``steps``
+           "drop_body_points_outside", "drop_parts_of_completed", "choose_alternative", "with_alternative"]
 
 logger = logging.getLogger(__name__)
 
-#: What the completion guard catches: the model file (``ModelError``) and what running a network
-#: raises (onnxruntime/torch ``RuntimeError``, numpy's ``FloatingPointError``, ``MemoryError``).
-#: Never bad input (other ``SkelextError``s) nor programming errors (TypeError, KeyError, ...).
-MODEL_ERRORS: Tuple[type, ...] = (ModelError, RuntimeError, MemoryError, FloatingPointError)
-#: ``RuntimeError`` subclasses that are programming errors, re-raised.
-_NOT_MODEL_ERRORS: Tuple[type, ...] = (NotImplementedError, RecursionError)
-ON_FAILURE = ("fallback", "raise")
-T = TypeVar("T")
-
-
-# ------------------------------------------------------------------ steps
-def drop_body_points_outside(frame: PoseFrame) -> PoseFrame:
-    """Body points outside the canvas become missing (in place; returns frame).
-
-    The canvas is the closed rectangle [0, W] x [0, H]: a point on its edge (a 0..1 pose's 1.0 is
-    exactly W) is visible and stays as given; only points beyond it are dropped."""
-    w, h = frame.canvas_width, frame.canvas_height
-    for person in frame.people:
-        b = person.body
-        outside = (b[:, 2] > 0) & ((b[:, 0] < 0) | (b[:, 1] < 0) | (b[:, 0] > w) | (b[:, 1] > h))
-        if outside.any():
-            b[outside] = 0.0
-            person.source[outside] = Source.MISSING
-    return frame
-
-
-def drop_parts_of_completed(frame: PoseFrame) -> PoseFrame:
-    """Hands on a completed wrist and faces on a completed nose are dropped (in place; returns frame).
-    A part with no point present stays as it was (nothing hangs on the invented point)."""
-    for person in frame.people:
-        src = person.source
-        for part, anchor in PART_ANCHORS:
-            points = getattr(person, part)
-            if points is not None and src[anchor] == Source.COMPLETED and (points[:, 2] > 0).any():
-                setattr(person, part, None)
-    return frame
-
-
-def with_alternative(body: np.ndarray, alternative: np.ndarray, replace: np.ndarray) -> np.ndarray:
-    """A copy of ``body`` whose ``replace`` points (completed ones) come from ``alternative``.
-    The one rule for swapping in a ranked completion (the core and the editor)."""
-    out = np.array(body, dtype=np.float64)
-    out[replace] = np.asarray(alternative, dtype=np.float64)[replace]
-    return out
-
-
-def choose_alternative(frame: PoseFrame, index: int) -> PoseFrame:
-    """Each person's completed body points replaced by its ranked alternative ``index``
-    (0 = the best, as completed; k = ``person.alternatives[k - 1]``), in place; returns frame.
-
-    The chosen body and the best swap places in ``person.alternatives`` (scores too), so the
-    JSON still lists every alternative. People with fewer alternatives (or none: nothing was
-    completed) keep their best. Detected points never move.
-    """
-    if index <= 0:
-        return frame
-    for person in frame.people:
-        if index > len(person.alternatives) or len(person.alternative_scores) <= index:
-            continue
-        body = with_alternative(person.body, person.alternatives[index - 1], person.completed)
-        alternatives = list(person.alternatives)
-        alternatives[index - 1] = person.body.copy()
-        scores = list(person.alternative_scores)
-        scores[0], scores[index] = scores[index], scores[0]
-        person.body, person.alternatives, person.alternative_scores = body, alternatives, scores
-    return frame
-
-
-_FAILURES: Dict[str, int] = {}
-
-
-def complete_guarded(run: Callable[[], T], on_failure: str = "fallback") -> Tuple[Optional[T], bool]:
-    """(run(), False), or on a model failure (``MODEL_ERRORS``): "fallback" -> (None, True) with
-    one WARNING line (the traceback the first time a message is seen, later ones count repeats;
-    the WebUI console shows WARNING and up); "raise" -> ``CompletionFailed`` (one line)."""
-    if on_failure not in ON_FAILURE:
-        raise SkelextError(f"on_failure must be one of {', '.join(ON_FAILURE)}, got {on_failure!r}")
-    try:
-        return run(), False
-    except _NOT_MODEL_ERRORS:
-        raise
-    except MODEL_ERRORS as exc:
-        if isinstance(exc, SkelextError):
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        else:
-            message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        if on_failure == "raise":
-            raise CompletionFailed(f"completion failed ({message})") from exc
-        count = _FAILURES.get(message, 0) + 1
-        _FAILURES[message] = count
-        logger.warning("skelext: completion failed (%s)%s; using the pose as given", message,
-                       f" [{count} times]" if count > 1 else "", exc_info=count == 1)
-        return None, True
 
 
 def _clip_stage(frames: Sequence[PoseFrame], settings: PipelineSettings, fps: Optional[float], clip: Any) -> Any:

@@ -284,10 +284,10 @@ def test_completion_failure_falls_back_to_plain_dwpose(hosts, monkeypatch, caplo
     def broken(*args, **kwargs):
         raise RuntimeError("model exploded")
 
-    import lib_skelext.core as core
+    import lib_skelext.guard as guard_mod
 
     monkeypatch.setattr(complete, "complete_frames", broken)
-    monkeypatch.setattr(core, "_FAILURES", {})
+    monkeypatch.setattr(guard_mod, "_FAILURES", {})
     calls_before = len(hosts.detector.calls)
     with caplog.at_level(logging.WARNING):
         res = api.detect(LABEL, [photo()])

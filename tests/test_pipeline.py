@@ -102,10 +102,10 @@ def test_completion_failure_returns_detection_with_a_warning_each_time(monkeypat
     def boom(frames, *, alternatives=1):
         raise RuntimeError("bug in completion\nsecond line")
 
-    import lib_skelext.core as core_mod
+    import lib_skelext.guard as guard_mod
 
     monkeypatch.setattr(complete_mod, "complete_frames", boom)
-    monkeypatch.setattr(core_mod, "_FAILURES", {})
+    monkeypatch.setattr(guard_mod, "_FAILURES", {})
     with caplog.at_level(logging.WARNING, logger="lib_skelext"):
         res = process_image(np.zeros((300, 300, 3), np.uint8), PipelineSettings(), detector=FakeDetector())
         again = process_image(np.zeros((300, 300, 3), np.uint8), PipelineSettings(), detector=FakeDetector())

@@ -5,18 +5,29 @@ PNG). "Fields" are each request's keys (``models.schema()``; option ranges and c
 from ``settings.OPTIONS`` and are bounds and enums in ``/openapi.json``):
 
 * ``POST complete``: OpenPose JSON in (an object, a list of frames, or a string holding
-  either), completed OpenPose JSON out. Fields: pose, coords, render, sequence, fps,
-  canvas, alternatives, fit_margin, sequence_mode, smooth_detected, rewrite_scores,
-  bridge_gap.
-* ``POST detect``: a photo in; the completed and the detected poses, the control image and
-  timings out. Fields: image, resolution, canvas, detector, threshold, alternatives,
-  complete, draw_hands, draw_face.
-* ``POST render``: OpenPose JSON in, the ControlNet-style drawing out. Fields: pose,
-  coords, canvas, draw_body, draw_hands, draw_face.
+  either), completed OpenPose JSON out, with ``completion_failed``. Fields: pose, coords,
+  output_coords, render, sequence, fps, canvas, alternatives, fit_margin, sequence_mode,
+  smooth_detected, rewrite_scores, bridge_gap, draw_body, draw_hands, draw_face.
+* ``POST detect``: a photo in; the completed and the detected poses, the control image,
+  ``completion_failed`` and timings out. Fields: image, resolution, canvas, detector,
+  detection_threshold, threshold, alternatives, complete, fit_margin, output_coords,
+  draw_body, draw_hands, draw_face.
+* ``POST render``: OpenPose JSON in, the ControlNet-style drawing out (``images``: one per
+  frame for a list). Fields: pose, coords, canvas, fit_margin, draw_body, draw_hands,
+  draw_face.
 * ``POST retarget``: a driving motion in, out with a reference character's body (given
-  as a pose or as a photo). Fields: driving, reference, reference_image, coords, render,
-  fps, canvas, fit_margin, sequence_mode, detector, resolution, retarget_position,
-  retarget_scale, retarget_mode, bridge_gap.
+  as a pose or as a photo), with ``completion_failed``. Fields: driving, reference,
+  reference_image, coords, output_coords, render, fps, canvas, fit_margin, sequence_mode,
+  detector, resolution, retarget_position, retarget_scale, retarget_mode, bridge_gap,
+  draw_body, draw_hands, draw_face.
+
+Every option field has the option's name (``settings.OPTIONS``; the CLI flag and the ComfyUI
+input, modulo ``-``/``_``); older names still work: ``threshold`` (= detection_threshold),
+``sequence: true`` (= sequence_mode, default causal). Units: ``coords`` says how the input is
+read, ``output_coords`` how the output is written (same | px | norm); 0..1 is never written
+with a point outside the canvas (same then writes pixels, norm is a 400). Completion failures:
+the route answers 200 with the poses as given and ``completion_failed: true`` (a model file
+missing on the server is a 503 before anything runs).
 * ``GET info``: the version, the completion model, where DWPose's weights were looked
   for and found, the detector names, the limits, whether auth is on.
 

@@ -15,7 +15,7 @@ from typing import List
 from ..errors import SkelextError
 from ..settings import RENDER_OPTIONS, add_cli_options, add_legacy_sequence_mode, settings_from_args
 from .files import (
-    list_files, png_path, read_frames, render_pngs, run_batch, same_file, shown, with_path, write_poses, wrote,
+    list_files, people_note, png_path, read_frames, render_pngs, run_batch, same_file, shown, with_path, write_poses, wrote,
 )
 
 logger = logging.getLogger("lib_skelext")
@@ -70,9 +70,7 @@ def _complete_clip_folder(src: Path, dst: Path, args: argparse.Namespace) -> int
         written: List[Path] = [write_poses([result], dst / path.name, as_list=False, indent=args.indent)]
         if args.render:
             written += render_pngs([result], dst / (path.stem + ".png"), False)
-        people = len(result.frame.people)
-        wrote(*written, note=f"{people} {'person' if people == 1 else 'people'}, "
-                             f"{result.completed_points} points completed")
+        wrote(*written, note=people_note(result))
     logger.info("%s -> %s", _note(results, settings), dst)
     return 0
 

@@ -15,7 +15,7 @@ from typing import Any, List
 from ..atomic import write_atomic
 from ..errors import SkelextError
 from ..settings import RENDER_OPTIONS, add_cli_options, add_legacy_sequence_mode, settings_from_args
-from .files import natural_key, run_batch, save_png, wrote
+from .files import image_files, people_note, run_batch, save_png, wrote
 
 logger = logging.getLogger("lib_skelext")
 
@@ -25,11 +25,6 @@ def make_detector(name: str, weights_dir: Any = None) -> Any:
     from ..detectors import get_detector
 
     return get_detector(name, weights_dir=weights_dir)
-
-
-def people_note(result: Any) -> str:
-    people = len(result.frame.people)
-    return f"{people} {'person' if people == 1 else 'people'}, {result.completed_points} points completed"
 
 
 def detect_one(photo: Path, out_dir: Path, settings: Any, detector: Any, image: Any = None) -> int:
@@ -47,17 +42,6 @@ def detect_one(photo: Path, out_dir: Path, settings: Any, detector: Any, image: 
     save_png(paths[2], result.overlay())
     wrote(*paths, note=people_note(result))
     return len(result.frame.people)
-
-
-def image_files(src: Path) -> List[Path]:
-    """The images of a folder, in natural name order (frame2 before frame10)."""
-    from ..image_io import IMAGE_SUFFIXES
-
-    paths = sorted((p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
-                   key=natural_key)
-    if not paths:
-        raise SkelextError(f"{src}: no image files found ({', '.join(IMAGE_SUFFIXES)})")
-    return paths
 
 
 def cmd_detect(args: argparse.Namespace) -> int:

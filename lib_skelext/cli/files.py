@@ -150,3 +150,20 @@ def png_path(render: Any, dst: Path) -> Optional[Path]:
 def shown(written: Sequence[Path]) -> list:
     """The files a ``wrote`` line names (a long list of PNGs is counted)."""
     return list(written) if len(written) <= 3 else [written[0], f"{len(written) - 1} PNGs"]
+
+
+def image_files(src: Path) -> List[Path]:
+    """The images of a folder, in natural name order (frame2 before frame10)."""
+    from ..image_io import IMAGE_SUFFIXES
+
+    paths = sorted((p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
+                   key=natural_key)
+    if not paths:
+        raise SkelextError(f"{src}: no image files found ({', '.join(IMAGE_SUFFIXES)})")
+    return paths
+
+
+def people_note(result: Any) -> str:
+    """``wrote`` line's note for one image or frame."""
+    people = len(result.frame.people)
+    return f"{people} {'person' if people == 1 else 'people'}, {result.completed_points} points completed"

@@ -33,7 +33,7 @@ def open_clip(src: Path, fps: Any) -> Tuple[List[str], float, Iterator[Any]]:
     """(frame names, frame rate, the frames one at a time) of a video file or a folder of images."""
     from ..image_io import IMAGE_SUFFIXES, load_image
     from ..sequence.video_io import DEFAULT_FPS, frame_names, probe_video, read_video
-    from .detect import image_files
+    from .files import image_files
 
     if src.is_dir():
         paths = image_files(src)
@@ -50,7 +50,7 @@ def detect_video(src: Path, out_dir: Path, settings: Any, args: argparse.Namespa
     from ..core import process_images
     from ..sequence import count_tracks
     from ..sequence.video_io import frame_names, write_video
-    from .detect import people_note
+    from .files import people_note
 
     names, fps, images = open_clip(src, args.fps)
     out_dir.mkdir(parents=True, exist_ok=True)
