@@ -32,11 +32,9 @@ import numpy as np
 
 from .canvas import CanvasTransform, apply_canvas_mode, apply_transform
 from .errors import SkelextError
-from .pose import L_WRIST, N_BODY, NOSE, R_WRIST, Person, PoseFrame, Source
-from .settings import validate_canvas_mode
-
-#: The parts that follow a body point when it moves: (attribute, anchor index).
-FOLLOWERS: Tuple[Tuple[str, int], ...] = (("hand_left", L_WRIST), ("hand_right", R_WRIST), ("face", NOSE))
+from .pose import N_BODY, PART_ANCHORS, Person, PoseFrame, Source
+from .settings import PipelineSettings, validate_canvas_mode
+from .steps import with_alternative
 #: Undo depth; older snapshots are dropped.
 MAX_UNDO = 100
 #: Coordinates further than this from the canvas (in canvas sizes) are refused.
@@ -81,10 +79,6 @@ def _alternatives_of(person: Person) -> Tuple[List[np.ndarray], List[float]]:
     return bodies, scores[:len(bodies)]
 
 
-def _inverse(t: CanvasTransform, width: int, height: int) -> CanvasTransform:
-    return CanvasTransform(1.0 / t.scale, -t.offset_x / t.scale, -t.offset_y / t.scale, int(width), int(height))
-
-
 @dataclass
 class EditSession:
     """The editor's state. Build with ``EditSession.start(...)``."""
@@ -93,6 +87,8 @@ class EditSession:
     base_image: Optional[np.ndarray]  # (H, W, 3) uint8 RGB photo of the original canvas, or None
     alternatives: int = 1
     completer: Optional[Completer] = None
+    #: the run's options: the view draws the control image with its ``draw_*`` (as ControlNet gets it)
+    settings: PipelineSettings = field(default_factory=PipelineSettings)
     state: _State = field(init=False)
     initial: _State = field(init=False)
     undo_stack: List[_State] = field(default_factory=list)
@@ -103,11 +99,12 @@ class EditSession:
     # ------------------------------------------------------------ construction
     @classmethod
     def start(cls, frame: PoseFrame, image: Optional[np.ndarray] = None, *, canvas_mode: str = "keep",
-              alternatives: int = 1, completer: Optional[Completer] = None) -> "EditSession":
+              alternatives: int = 1, completer: Optional[Completer] = None,
+              settings: Optional[PipelineSettings] = None) -> "EditSession":
         """A session on an already completed frame (pixels of the photo's canvas)."""
         validate_canvas_mode(canvas_mode)
         session = cls(base_frame=frame.copy(), base_image=None if image is None else np.asarray(image),
-                      alternatives=alternatives, completer=completer)
+                      alternatives=alternatives, completer=completer, settings=settings or PipelineSettings())
         n = len(frame.people)
         bodies, scores = zip(*[_alternatives_of(p) for p in frame.people]) if n else ((), ())
         identity = CanvasTransform(1.0, 0.0, 0.0, int(frame.canvas_width), int(frame.canvas_height))
@@ -260,11 +257,16 @@ class EditSession:
         query.alternatives, query.alternative_scores, query.completion_confidence = [], [], None
         # Complete on the original canvas, where (0, 0, w, h) is the photo.
         base_w, base_h = self.base_frame.canvas_width, self.base_frame.canvas_height
-        inverse = _inverse(st.transform, base_w, base_h)
+        inverse = st.transform.inverse(base_w, base_h)
         base_query = apply_transform(PoseFrame([query], st.frame.canvas_width, st.frame.canvas_height), inverse)
         completer = self.completer or _default_completer
-        result = completer(base_query.people[0], base_w, base_h, alternatives=self.alternatives,
-                           fixed=fixed.copy())
+        from .guard import complete_guarded
+
+        # under the core's guard: a model failure is one CompletionFailed line (a warning in the tab),
+        # and the session stays as it was
+        result, _ = complete_guarded(lambda: completer(base_query.people[0], base_w, base_h,
+                                                       alternatives=self.alternatives, fixed=fixed.copy()),
+                                     on_failure="raise")
         moved = apply_transform(PoseFrame([result], base_w, base_h), st.transform).people[0]
         new_source = moved.source.copy()
         new_source[fixed & (current.source == Source.EDITED)] = Source.EDITED
@@ -297,9 +299,7 @@ class EditSession:
         person_obj = self.frame.people[p]
         old = person_obj.body.copy()
         replace = (person_obj.source == Source.COMPLETED) & ~self.state.locked[p]
-        body = person_obj.body.copy()
-        body[replace] = bodies[index][replace]
-        person_obj.body = body
+        person_obj.body = with_alternative(person_obj.body, bodies[index], replace)
         self.state.chosen_alternative[p] = int(index)
         _follow(person_obj, old)
         return True
@@ -316,7 +316,7 @@ class EditSession:
     def _apply_canvas_mode(self, mode: str) -> None:
         st = self.state
         base_w, base_h = self.base_frame.canvas_width, self.base_frame.canvas_height
-        back = apply_transform(st.frame, _inverse(st.transform, base_w, base_h))
+        back = apply_transform(st.frame, st.transform.inverse(base_w, base_h))
         frame, transform = apply_canvas_mode(back, mode)
         st.alternative_bodies = [[transform.apply_to_points(apply_transform_points(b, st.transform, True))
                                   for b in bodies] for bodies in st.alternative_bodies]
@@ -379,12 +379,12 @@ def apply_transform_points(points: np.ndarray, transform: CanvasTransform, inver
     """Points (n, 3) through a canvas transform or its inverse; missing points stay [0, 0, 0]."""
     if not inverse:
         return transform.apply_to_points(points)
-    return _inverse(transform, transform.width, transform.height).apply_to_points(points)
+    return transform.inverse(transform.width, transform.height).apply_to_points(points)
 
 
 def _follow(person: Person, old_body: np.ndarray) -> None:
     """Shift hands/face by the move of their anchor body point (old_body -> person.body)."""
-    for name, anchor in FOLLOWERS:
+    for name, anchor in PART_ANCHORS:  # the core's table of parts and their anchors
         part = getattr(person, name)
         if part is None or old_body[anchor, 2] <= 0 or person.body[anchor, 2] <= 0:
             continue

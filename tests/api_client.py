@@ -28,3 +28,19 @@ class Client:
 
     def post(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("POST", url, **kwargs)
+
+
+def api_routes(app) -> list:
+    """Every ``APIRoute`` of an app, on any FastAPI: before 0.137 ``app.routes`` is flat; since 0.137
+    an included router is one entry whose routes hang off ``original_router`` (0.137.2+ lists them
+    with ``fastapi.routing.iter_route_contexts``, whose items carry ``original_route``)."""
+    from fastapi.routing import APIRoute
+
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:
+        routes = [r for route in app.routes for r in getattr(getattr(route, "original_router", None), "routes",
+                                                             [route])]
+    else:
+        routes = [getattr(c, "original_route", c) for c in iter_route_contexts(app.routes)]
+    return [r for r in routes if isinstance(r, APIRoute)]

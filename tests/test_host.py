@@ -185,7 +185,9 @@ def test_script_load_order_controlnet_later(hosts):
     cb.app_started_callback(None, app)
     cb.app_started_callback(None, app)  # mounted once
     assert not cb.errors
-    paths = [r.path for r in app.routes if str(getattr(r, "path", "")).startswith("/skelext/v1/")]
+    from api_client import api_routes
+
+    paths = [r.path for r in api_routes(app) if str(r.path).startswith("/skelext/v1/")]
     assert sorted(paths) == sorted(set(paths)) and "/skelext/v1/info" in paths
 
 

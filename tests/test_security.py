@@ -40,10 +40,10 @@ def app():
 
 
 def skelext_routes(app):
-    from fastapi.routing import APIRoute
+    from api_client import api_routes
 
-    found = [(method, route.path) for route in app.routes if isinstance(route, APIRoute)
-             and route.path.startswith(PREFIX) for method in sorted(route.methods)]
+    found = [(method, route.path) for route in api_routes(app)
+             if route.path.startswith(PREFIX) for method in sorted(route.methods)]
     assert {("GET", f"{PREFIX}/info"), ("POST", f"{PREFIX}/complete"), ("POST", f"{PREFIX}/detect"),
             ("POST", f"{PREFIX}/render")} <= set(found)
     return found

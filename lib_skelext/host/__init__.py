@@ -45,10 +45,18 @@ def detector_location() -> Any:
     return read_options().location
 
 
+def draw_options() -> Dict[str, bool]:
+    """The drawing options of the current settings (the preprocessor and the tab draw alike)."""
+    from .options import read_options
+
+    options = read_options()
+    return {"draw_hands": bool(options.draw_hands), "draw_face": bool(options.draw_face)}
+
+
 def on_ui_tabs() -> list:
     from .. import ui
 
-    return ui.on_ui_tabs(detector_location)
+    return ui.on_ui_tabs(detector_location, draw_options)
 
 
 def register_preprocessors() -> Dict[str, bool]:

@@ -82,12 +82,12 @@ def canvas_from_slider(value: Any, default: str = "keep") -> str:
 
 
 def threshold_from_slider(value: Any, default: float = DEFAULT_THRESHOLD) -> float:
-    """Slider 2 in [0, 1]; anything else (None, -1, 64) -> ``default``."""
+    """Slider 2 -> ``detection_threshold`` when ``OPTIONS`` accepts it (its range is the slider's);
+    anything else (None, -1, Forge's 64) -> ``default``."""
     try:
-        number = float(value)
-    except (TypeError, ValueError):
+        return OPTIONS["detection_threshold"].validate(float(value))
+    except (TypeError, ValueError):  # SkelextError is a ValueError
         return default
-    return number if math.isfinite(number) and 0.0 <= number <= 1.0 else default
 
 
 def resolution_from_slider(value: Any, default: int = DEFAULT_RESOLUTION) -> int:

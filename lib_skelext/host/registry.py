@@ -36,7 +36,8 @@ logger = logging.getLogger(__name__)
 _RES = OPTIONS["resolution"]
 FORGE_NAME = LABEL
 LEGACY_KEY = LABEL
-THRESHOLD_RANGE = (0.05, 0.95)
+#: The threshold slider's range: the option's (``settings.OPTIONS``), as on every other surface.
+THRESHOLD_RANGE = (OPTIONS["detection_threshold"].minimum, OPTIONS["detection_threshold"].maximum)
 #: The registered objects, by registry, for settings updates and tests.
 registered: Dict[str, Any] = {}
 
@@ -54,7 +55,7 @@ def _slider_values(default_canvas: str) -> Dict[str, dict]:
                            step=_RES.step),
         "canvas": dict(label=CANVAS_LABEL, minimum=0, maximum=2, value=canvas_index(default_canvas), step=1),
         "threshold": dict(label=THRESHOLD_LABEL, minimum=THRESHOLD_RANGE[0], maximum=THRESHOLD_RANGE[1],
-                          value=DEFAULT_THRESHOLD, step=0.01),
+                          value=DEFAULT_THRESHOLD, step=OPTIONS["detection_threshold"].step),
     }
 
 

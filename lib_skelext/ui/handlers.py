@@ -61,6 +61,9 @@ def _fit_image(image: Optional[np.ndarray], width: int, height: int) -> Optional
 #: Returns the ``detectors.DetectorLocation`` the tab's Run detects with; the WebUI sets it to
 #: its settings' folders (``on_ui_tabs``), so the tab finds the weights the preprocessor finds.
 detector_location: Callable[[], Any] = lambda: None
+#: Returns the drawing options (``settings.RENDER_OPTIONS``) the control image is drawn with; the
+#: WebUI sets it to its settings' (``on_ui_tabs``), so the tab draws what the preprocessor draws.
+draw_options: Callable[[], Dict[str, Any]] = dict
 
 
 def start_session(photo: Optional[np.ndarray], pose_json: Optional[str], *, detector: str = "dwpose",
@@ -70,7 +73,7 @@ def start_session(photo: Optional[np.ndarray], pose_json: Optional[str], *, dete
     from ..core import complete_pose, process_image
     from ..settings import PipelineSettings
 
-    settings = PipelineSettings(detector=detector, canvas="keep", alternatives=int(alternatives))
+    settings = PipelineSettings(detector=detector, canvas="keep", alternatives=int(alternatives), **draw_options())
     if pose_json:
         from ..openpose_json import loads_frame
 
@@ -87,7 +90,8 @@ def start_session(photo: Optional[np.ndarray], pose_json: Optional[str], *, dete
         raise SkelextError("upload a photo or a pose JSON first")
     if result.completion_failed:
         message += "; completion failed (see the log), showing the plain pose"
-    session = EditSession.start(result.frame, image, canvas_mode=canvas_mode, alternatives=int(alternatives))
+    session = EditSession.start(result.frame, image, canvas_mode=canvas_mode, alternatives=int(alternatives),
+                                settings=settings)
     return session, message
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
 from ..assets import asset_path
 from ..settings import OPTIONS
@@ -120,12 +120,16 @@ def _empty_editor() -> str:
     return editor_html(None)
 
 
-def on_ui_tabs(location: Optional[Callable[[], Any]] = None) -> list:
+def on_ui_tabs(location: Optional[Callable[[], Any]] = None,
+               draw_options: Optional[Callable[[], Dict[str, Any]]] = None) -> list:
     """WebUI ``script_callbacks.on_ui_tabs`` callback: ``[(blocks, "skelext", "skelext")]``.
 
-    location: the WebUI's ``DetectorLocation`` provider (the preprocessor's folders and device)."""
+    location: the WebUI's ``DetectorLocation`` provider (the preprocessor's folders and device);
+    draw_options: its drawing options (``draw_hands``, ``draw_face``), read at each Run."""
     if location is not None:
         handlers.detector_location = location
+    if draw_options is not None:
+        handlers.draw_options = draw_options
     return [(build_ui(standalone=False), TAB_TITLE, TAB_ID)]
 
 

@@ -71,15 +71,15 @@ def view(session: Optional[EditSession], message: str = "", selected_point: Opti
 
     from ..editor_svg import editor_html, image_data_url
     from ..openpose_json import dumps_frame
-    from ..render import render_frame, render_overlay
+    from ..result import PoseResult
 
     if session is None:
         return [None, editor_html(None), None, None, "", "", status_text(None, message),
                 gr.update(choices=[], value=None), gr.update(), gr.update(choices=[], value=None)]
     out_frame = session.output_frame()
-    control = render_frame(out_frame)
-    base = session.image if session.image is not None else np.zeros_like(control)
-    overlay = render_overlay(base, out_frame)
+    drawn = PoseResult(frame=out_frame, detected=out_frame, settings=session.settings, image=session.image)
+    control = drawn.control_image  # with the run's draw options, as ControlNet gets it
+    overlay = drawn.overlay()
     json_text = dumps_frame(out_frame, indent=1)
     if session.image is None:
         image_url = None
