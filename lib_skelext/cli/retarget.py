@@ -105,5 +105,5 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--fps", type=float, default=None, help="the clip's frame rate (for bridge-gap; default 30)")
     p.add_argument("--weights-dir", metavar="DIR", default=None, help="DWPose files for a photo reference")
     add_cli_options(p, ["coords", "output_coords", "canvas", "fit_margin", "sequence_mode", "detector",
-                        "retarget_position", "retarget_scale", "retarget_mode", "bridge_gap", *RENDER_OPTIONS])
+                        "resolution", "retarget_position", "retarget_scale", "retarget_mode", "bridge_gap", *RENDER_OPTIONS])
     p.set_defaults(func=cmd_retarget)
