@@ -47,6 +47,30 @@ def _given_mask(person: Person, fixed: Optional[np.ndarray]) -> np.ndarray:
     return given
 
 
+def given_masks(people: Sequence[Person]) -> np.ndarray:
+    """(N, 18) bool: each person's given (present) body points; SkelextError when one is not finite.
+    The one given-points rule of the per-frame and the sequence completion (``fixed``: ``_given_mask``)."""
+    if not people:
+        return np.zeros((0, N_BODY), bool)
+    bodies = np.stack([np.asarray(p.body) for p in people])
+    givens = bodies[:, :, 2] > 0
+    if not np.isfinite(np.where(givens[..., None], bodies, 0.0)).all():
+        raise SkelextError("a given body point has a non-finite coordinate or confidence; fix the pose data")
+    return givens
+
+
+def apply_completion(person: Person, body: np.ndarray, completed: np.ndarray, confidence: np.ndarray,
+                     alternatives: Sequence[np.ndarray], scores: Sequence[float]) -> None:
+    """Write one completion into ``person`` (in place): the body, ``Source.COMPLETED`` where
+    ``completed``, the model's confidence, the ranked alternatives' bodies and their scores (best first).
+    The one place ranked completions become Person fields (per frame and over a clip)."""
+    source = person.source.copy()
+    source[completed] = Source.COMPLETED
+    person.body, person.source = body, source
+    person.completion_confidence = confidence
+    person.alternatives, person.alternative_scores = list(alternatives), [float(x) for x in scores]
+
+
 def _complete_many(people: Sequence[Person], givens: Sequence[np.ndarray], rects: np.ndarray, alternatives: int,
                    model: Optional["CompletionModel"]) -> List[Person]:
     """Complete several people in one forward pass. givens (N, 18) bool; rects (N, 4) px.
@@ -91,13 +115,7 @@ def _complete_many(people: Sequence[Person], givens: Sequence[np.ndarray], rects
             continue
         k = int(counts[n])
         opts = options[n, :k].copy()
-        person.body = opts[0]
-        src = person.source.copy()
-        src[miss[n]] = Source.COMPLETED
-        person.source = src
-        person.completion_confidence = conf[n]
-        person.alternatives = list(opts[1:])
-        person.alternative_scores = scores[n][:k]
+        apply_completion(person, opts[0], miss[n], conf[n], opts[1:], scores[n][:k])
     return out
 
 
@@ -141,14 +159,7 @@ def complete_frames(frames: Sequence[PoseFrame], *, alternatives: int = 1,
         w, h = _check_canvas(frame.canvas_width, frame.canvas_height)
         people.extend(frame.people)
         rects.extend([np.array([0.0, 0.0, w, h])] * len(frame.people))
-    if people:  # the given mask of everyone at once (as _given_mask, without ``fixed``)
-        bodies = np.stack([np.asarray(p.body) for p in people])
-        givens = bodies[:, :, 2] > 0
-        if not np.isfinite(np.where(givens[..., None], bodies, 0.0)).all():
-            raise SkelextError("a given body point has a non-finite coordinate or confidence; fix the pose data")
-    else:
-        givens = np.zeros((0, N_BODY), bool)
-    done = _complete_many(people, givens, np.array(rects).reshape(-1, 4), alternatives, model)
+    done = _complete_many(people, given_masks(people), np.array(rects).reshape(-1, 4), alternatives, model)
     out: List[PoseFrame] = []
     start = 0
     for frame in frames:

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, List, Optional, Sequence
 
 import numpy as np
 
-from ..complete import _given_mask
-from ..pose import N_BODY, Person, PoseFrame, Source
+from ..complete import apply_completion, given_masks
+from ..pose import N_BODY, Person, PoseFrame
 from .temporal import TemporalParams, complete_track
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def complete_tracked(frames: Sequence[PoseFrame], ids: Sequence[Sequence[int]], 
         return out
     model = model or load_model()
     people: List[Person] = [frames[fi].people[pi] for fi, pi in where]
-    given = np.stack([_given_mask(p, None) for p in people])
+    given = given_masks(people)
     xy = np.stack([np.where(g[:, None], p.body[:, :2], 0.0) for p, g in zip(people, given)])
     rect = np.array([[0.0, 0.0, float(frames[fi].canvas_width), float(frames[fi].canvas_height)] for fi, _ in where])
     pred = model.predict(xy, given, rect)
@@ -74,14 +74,12 @@ def complete_tracked(frames: Sequence[PoseFrame], ids: Sequence[Sequence[int]], 
         if add_completed and miss.any():
             body[miss, :2] = smooth_xy[n, miss]
             body[miss, 2] = 1.0
-            src = person.source.copy()
-            src[miss] = Source.COMPLETED
-            person.source = src
-            person.completion_confidence = np.where(miss, conf[n], 1.0)
             others = [j for j in np.nonzero(ranked.scores[n] > 0)[0] if j != chosen[n]][:alternatives - 1]
-            person.alternatives = [_body(body, miss, ranked.options_px[n, j]) for j in others]
-            person.alternative_scores = [float(ranked.scores[n, j]) for j in [chosen[n], *others]]
-        elif add_completed:
+            apply_completion(person, body, miss, np.where(miss, conf[n], 1.0),
+                             [_body(body, miss, ranked.options_px[n, j]) for j in others],
+                             [ranked.scores[n, j] for j in [chosen[n], *others]])
+            continue
+        if add_completed:
             person.completion_confidence = np.ones(N_BODY)
             person.alternatives, person.alternative_scores = [], [1.0]
         person.body = body
