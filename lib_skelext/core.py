@@ -53,7 +53,6 @@ __all__ = ["complete_poses", "complete_pose", "process_images", "process_image",
 logger = logging.getLogger(__name__)
 
 
-
 def _clip_stage(frames: Sequence[PoseFrame], settings: PipelineSettings, fps: Optional[float], clip: Any) -> Any:
     """The sequence stage when ``settings.sequence`` says the frames are one video, else None."""
     if settings.sequence == "off":
@@ -71,6 +70,8 @@ def _run(frames: Sequence[PoseFrame], settings: PipelineSettings, *, alternative
     from .canvas import apply_canvas_mode, apply_shared_canvas_mode
     from .openpose_json import apply_hosts_rule
 
+    if on_failure not in ON_FAILURE:
+        raise SkelextError(f"on_failure must be one of {', '.join(ON_FAILURE)}, got {on_failure!r}")
     work = [f.copy() for f in frames]
     if settings.complete:
         work = [drop_body_points_outside(f) for f in work]

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from conftest import REPO_ROOT
+from pose_docs import normalized
 
 # ControlNet colours (documented table): limb 0 (neck -> R shoulder) and joints 1, 2.
 RED_LIMB_DIMMED = [153, 0, 0]
@@ -322,17 +323,6 @@ def test_complete_bad_file_is_one_line_exit_2(tmp_path, name):
     assert not out.exists()
 
 
-def _normalized_copy(doc):
-    w, h = doc["canvas_width"], doc["canvas_height"]
-    out = json.loads(json.dumps(doc))
-    for person in out["people"]:
-        for key in ("pose_keypoints_2d", "face_keypoints_2d", "hand_left_keypoints_2d", "hand_right_keypoints_2d"):
-            values = person.get(key)
-            if values:
-                person[key] = [v / (w if i % 3 == 0 else h) if i % 3 < 2 else v for i, v in enumerate(values)]
-    return out
-
-
 @needs_model
 @pytest.mark.skipif(not WAIST_UP.is_file(), reason="examples/waist_up.json missing")
 def test_complete_normalized_file_with_points_below_the_frame_is_written_in_pixels(tmp_path):
@@ -344,7 +334,7 @@ def test_complete_normalized_file_with_points_below_the_frame_is_written_in_pixe
     doc = json.loads(WAIST_UP.read_text())
     w, h = doc["canvas_width"], doc["canvas_height"]
     src_px = write_json(tmp_path / "px.json", doc)
-    src_norm = write_json(tmp_path / "norm.json", _normalized_copy(doc))
+    src_norm = write_json(tmp_path / "norm.json", normalized(doc))
     assert run_cli("complete", src_px, "-o", tmp_path / "px_out.json").returncode == 0
     result = run_cli("complete", src_norm, "-o", tmp_path / "norm_out.json")
     assert result.returncode == 0, result.stderr

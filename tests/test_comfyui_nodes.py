@@ -17,6 +17,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from comfyui_fakes import comfy_host  # noqa: E402,F401  (fixture)
+from pose_docs import normalized  # noqa: E402
 from lib_skelext.comfyui.nodes import (  # noqa: E402
     NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS, SkelextCompletePose, SkelextDetectPose, SkelextLoadPose,
     SkelextRenderPose, SkelextSavePose,
@@ -30,17 +31,6 @@ REPO = Path(__file__).resolve().parents[1]
 WAIST_UP = json.loads((REPO / "examples" / "waist_up.json").read_text())
 FULL_BODY = json.loads((REPO / "examples" / "full_body.json").read_text())
 LEGS = (9, 10, 12, 13)
-
-
-def normalized(doc):
-    """The same pose in 0..1 units (as comfyui_controlnet_aux's OpenPose node writes)."""
-    out = copy.deepcopy(doc)
-    w, h = doc["canvas_width"], doc["canvas_height"]
-    for person in out["people"]:
-        for key, value in person.items():
-            if isinstance(value, list) and key.endswith("_2d"):
-                person[key] = [v / (w if i % 3 == 0 else h) if i % 3 < 2 else v for i, v in enumerate(value)]
-    return out
 
 
 def shifted(doc, dx):

@@ -17,6 +17,7 @@ import lib_skelext.complete as complete_mod
 import lib_skelext.guard as guard_mod
 from api_client import Client
 from comfyui_fakes import comfy_host  # noqa: F401  (fixture)
+from pose_docs import normalized
 from lib_skelext.api import create_app
 from lib_skelext.cli import build_parser, main
 from lib_skelext.completion_model import load_model
@@ -28,17 +29,6 @@ from lib_skelext.settings import OPTIONS, PipelineSettings
 REPO = Path(__file__).resolve().parents[1]
 WAIST_UP = json.loads((REPO / "examples" / "waist_up.json").read_text())
 FULL_BODY = json.loads((REPO / "examples" / "full_body.json").read_text())
-
-
-def normalized(doc):
-    w, h = doc["canvas_width"], doc["canvas_height"]
-    out = json.loads(json.dumps(doc))
-    for person in out["people"]:
-        for key in ("pose_keypoints_2d", "face_keypoints_2d", "hand_left_keypoints_2d", "hand_right_keypoints_2d"):
-            values = person.get(key)
-            if values:
-                person[key] = [v / (w if i % 3 == 0 else h) if i % 3 < 2 else v for i, v in enumerate(values)]
-    return out
 
 
 def clip_docs(n=8, width=300, height=160):
