@@ -22,7 +22,8 @@ Module map:
   people out), ``canvas`` (keep/fit/expand), ``render`` (ControlNet's drawing), ``image_io``.
 * the core: ``core`` (``complete_pose``/``complete_poses``, ``process_image``/``process_images``
   -> ``PoseResult``, defined in ``result``); ``retarget`` (a driving motion with a reference
-  character's body, on completed poses: ``retarget_poses``).
+  character's body, on completed poses: ``retarget_poses``; ``leg_lengths``: the numpy network giving
+  the lengths of leg bones the reference does not show).
 * sequences: ``sequence/`` (tracking, temporal completion and filters over video frames,
   ``complete_sequence`` -> the core's ``PoseResult`` per frame; video files with OpenCV).
 * surfaces, each a thin adapter over ``core`` (or ``sequence``): ``cli/`` (argparse subcommands),
