@@ -28,7 +28,8 @@ every module is listed outside the brackets, ``tests/test_layout.py`` and
   batches and clips, one canvas policy, one failure policy), ``steps`` (its per-frame steps on
   poses), ``guard`` (``complete_guarded``: the one failure policy), ``result``
   (``PoseResult``: frames, not text); ``retarget`` (a driving motion with a reference character's
-  body, on completed poses: ``retarget_poses``).
+  body, on completed poses: ``retarget_poses``), ``leg_lengths`` (the numpy network giving the
+  lengths of leg bones a reference does not show).
 * sequences: ``sequence/`` (``ClipStage``: the core's stage for a video: tracking, temporal
   completion and filters, bridges; ``complete_sequence``; video files with OpenCV).
 * the pose editor, no gradio: ``edit_session`` (``EditSession``: selection, hidden and locked

@@ -489,32 +489,43 @@ def normalized_flag(units: str) -> Optional[bool]:
     return UNITS[units]
 
 
-def points_outside_canvas(frame: PoseFrame) -> int:
-    """How many present points (body, hands, face) lie outside the closed canvas [0, W] x [0, H]."""
+def points_outside_canvas(frame: PoseFrame, *, changed_only: bool = False) -> int:
+    """How many present points (body, hands, face) lie outside the closed canvas [0, W] x [0, H].
+    changed_only: count only points not exactly as read (those are written back as they were)."""
     count = 0
     for person in frame.people:
-        for points in (person.body, person.hand_left, person.hand_right, person.face):
+        origin = person.origin if changed_only else None
+        for key, points in ((BODY_KEY, person.body), (LEFT_KEY, person.hand_left), (RIGHT_KEY, person.hand_right),
+                            (FACE_KEY, person.face)):
             if points is None:
                 continue
-            p = points[points[:, 2] > 0]
+            consider = points[:, 2] > 0
+            read = origin.px.get(key) if origin is not None else None
+            if read is not None and read.shape == points.shape:
+                consider &= ~(points == read).all(1) | (person.completed if key == BODY_KEY else False)
+            p = points[consider]
             count += int(((p[:, 0] < 0) | (p[:, 1] < 0) | (p[:, 0] > frame.canvas_width)
                           | (p[:, 1] > frame.canvas_height)).sum())
     return count
 
 
 def output_normalized(frame: PoseFrame, normalized: Optional[bool]) -> bool:
-    """The one units rule of every writer: never 0..1 output with a coordinate outside [0, 1].
+    """The one units rule of every writer: never 0..1 output with a coordinate skelext wrote outside [0, 1].
 
     normalized None (as read): 0..1 when the frame was read so and every point lies on the canvas,
     else pixels (readers such as comfyui_controlnet_aux take a 1.71 for a pixel); True: 0..1, or a
-    SkelextError when a point lies outside; False: pixels."""
+    SkelextError when a point lies outside; False: pixels. Points of a 0..1 file written back
+    exactly as read (lossless round trips) are the file's, not counted."""
+    if normalized is False:
+        return False
+    outside = points_outside_canvas(frame, changed_only=bool(frame.normalized))
     if normalized is None:
-        return bool(frame.normalized) and not points_outside_canvas(frame)
-    if normalized and points_outside_canvas(frame):
-        raise SkelextError(f"0..1 output cannot hold the {points_outside_canvas(frame)} points outside the "
+        return bool(frame.normalized) and not outside
+    if outside:
+        raise SkelextError(f"0..1 output cannot hold the {outside} points outside the "
                            f"{frame.canvas_width}x{frame.canvas_height} canvas (completed limbs beyond the frame): "
                            "write pixels (output_coords px or same), or use canvas fit or expand")
-    return bool(normalized)
+    return True
 
 
 def frame_to_dict(frame: PoseFrame, *, normalized: Optional[bool] = None) -> Dict[str, Any]:

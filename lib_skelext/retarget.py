@@ -12,6 +12,12 @@ reference's neck stands in the first frame and then moves with the driving neck'
 the ratio of body sizes (reference torso / driving torso). Hands and the face move and scale with
 their wrist (the forearm's length ratio) and nose (the head bone's ratio).
 
+A leg bone the reference does not show (an end completed) takes its length from the leg-length network
+(``leg_lengths``: trained for lengths, where the completion is trained for places and so shortens a bone
+whose direction is uncertain), blended with the completed bone's length as the model file says, when
+the completed reference stands upright (as the network's training people do); otherwise, the completed
+bone's length.
+
 Options (what the peers offer; ``settings.retarget_*``): ``position="driving"`` keeps the driving's
 place; ``scale="driving"`` keeps the driving's overall size (the reference's proportions);
 ``mode="scale"`` only scales and moves the driving pose as a whole to the reference's size (no per-bone
@@ -25,7 +31,8 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .errors import SkelextError
-from .pose import L_ELBOW, L_WRIST, LIMBS, N_BODY, NECK, NOSE, R_ELBOW, R_WRIST, Person, torso_length
+from .pose import (L_ELBOW, L_HIP, L_WRIST, LIMBS, N_BODY, NECK, NOSE, R_ELBOW, R_HIP, R_WRIST, Person,
+                   torso_length)
 
 if TYPE_CHECKING:
     from .pose import PoseFrame
@@ -71,13 +78,41 @@ class Mapping:
     size_ratio: float              # reference torso / driving torso (first frame)
 
 
-def start_mapping(reference: np.ndarray, first: np.ndarray) -> Mapping:
-    """The mapping from a driving person's first frame (18, 3) onto the reference body (18, 3)."""
+def reference_lengths(reference: np.ndarray, given: np.ndarray, canvas: Tuple[float, float]) -> np.ndarray:
+    """(17,) bone lengths of a completed reference (18, 3) px whose points ``given`` (18,) bool were seen on a
+    canvas (width, height) px: the leg bones with a completed end from the leg-length network (see above)."""
+    from .leg_lengths import LEG_BONES, load_leg_model
+
+    lengths = bone_lengths(reference)
+    given = np.asarray(given, bool) & (reference[:, 2] > 0)
+    hidden = [j for j, (p, c) in enumerate(LEG_BONES) if not (given[p] and given[c])]
+    if not hidden or not upright(reference):
+        return lengths
+    model = load_leg_model()
+    net, ok = model.predict(reference[None, :, :2], given[None], np.array([[0.0, 0.0, *canvas]]))
+    if not ok[0]:
+        return lengths
+    for j in hidden:
+        k = LIMBS.index(LEG_BONES[j])
+        if np.isfinite(lengths[k]) and lengths[k] > _MIN_PX:
+            lengths[k] = float(np.exp(model.blend * np.log(net[0, j]) + (1 - model.blend) * np.log(lengths[k])))
+    return lengths
+
+
+def upright(body: np.ndarray) -> bool:
+    """The neck lies at least half a torso above the mid-hip (within ~60 degrees of upright)."""
+    torso = torso_length(body)
+    return bool(torso) and (body[R_HIP, 1] + body[L_HIP, 1]) / 2 - body[NECK, 1] >= 0.5 * torso
+
+
+def start_mapping(reference: np.ndarray, first: np.ndarray, lengths: Optional[np.ndarray] = None) -> Mapping:
+    """The mapping from a driving person's first frame (18, 3) onto the reference body (18, 3); lengths:
+    the reference's bone lengths (17,) (default: measured on the reference body)."""
     ref_torso, drv_torso = torso_length(reference), torso_length(first)
     if not ref_torso or not drv_torso:
         raise SkelextError("retarget needs the neck and both hips of the reference and of the driving pose "
                            "(after completion)")
-    return Mapping(reference=reference, reference_lengths=bone_lengths(reference),
+    return Mapping(reference=reference, reference_lengths=bone_lengths(reference) if lengths is None else lengths,
                    first_lengths=bone_lengths(first), first_neck=first[NECK, :2].copy(),
                    size_ratio=ref_torso / drv_torso)
 
@@ -173,7 +208,8 @@ def retarget_poses(driving: "Sequence[PoseFrame]", reference: "PoseFrame", setti
     one ``core.PoseResult`` per driving frame, on the reference's canvas (then ``settings.canvas``,
     one transform for the clip).
 
-    The reference is completed first (a waist-up character gets legs), and so are the driving frames
+    The reference is completed first (a waist-up character gets legs, their lengths from
+    ``reference_lengths``), and so are the driving frames
     (a clip with sequence completion in ``settings.sequence_mode``, so it is steady; people tracked);
     each driving person is mapped from the first frame their track appears in. A completion failure
     follows ``on_failure`` (``core``): "raise" -> ``CompletionFailed``; "fallback" -> the poses as
@@ -205,6 +241,8 @@ def retarget_poses(driving: "Sequence[PoseFrame]", reference: "PoseFrame", setti
     ref_frame = PoseFrame([people[0].copy()], reference.canvas_width, reference.canvas_height)
     ref_result = complete_poses([ref_frame], keep, on_failure=on_failure)[0]
     ref_person = ref_result.frame.people[0]
+    ref_lengths = reference_lengths(ref_person.body, ~ref_person.completed,
+                                    (ref_result.frame.canvas_width, ref_result.frame.canvas_height))
     clip = keep.replace(sequence=settings.sequence_mode) if len(frames) > 1 else keep
     done = complete_poses(frames, clip, fps=fps, on_failure=on_failure)
     failed = ref_result.completion_failed or any(r.completion_failed for r in done)
@@ -217,7 +255,7 @@ def retarget_poses(driving: "Sequence[PoseFrame]", reference: "PoseFrame", setti
                 continue
             key = (person.extra.get("skelext") or {}).get("track_id", i)
             if key not in mappings:
-                mappings[key] = start_mapping(ref_person.body, person.body)
+                mappings[key] = start_mapping(ref_person.body, person.body, ref_lengths)
             moved = retarget_person(person, mappings[key], options)
             moved.extra["skelext"]["reference_completed"] = [int(j) for j in np.flatnonzero(ref_person.completed)]
             people_out.append(moved)

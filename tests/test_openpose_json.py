@@ -207,12 +207,19 @@ def test_read_complete_write_read_normalized_file():
     person.source[R_ANKLE] = Source.COMPLETED
     out = json.loads(dumps_frame(frame))
     written = out["people"][0]["pose_keypoints_2d"]
-    assert written[3 * R_ANKLE:3 * R_ANKLE + 3] == pytest.approx([0.45, 1.25, 1.0])
-    assert written[3:6] == [0.5, 0.2, 1.0]
+    # the units rule (#24): the completed ankle lies below the frame, so 0..1 would be read as pixels by
+    # comfyui_controlnet_aux and ControlNet: written in pixels instead, every point where it was
+    assert written[3 * R_ANKLE:3 * R_ANKLE + 3] == pytest.approx([0.45 * W, 1.25 * H, 1.0])
+    assert written[3:6] == pytest.approx([0.5 * W, 0.2 * H, 1.0])
     again = loads_frame(json.dumps(out))
-    assert again.normalized
+    assert not again.normalized
     assert np.flatnonzero(again.people[0].completed).tolist() == [R_ANKLE]
     np.testing.assert_allclose(again.people[0].body[R_ANKLE], [0.45 * W, 1.25 * H, 1.0])
+    with pytest.raises(SkelextError, match="outside"):
+        dumps_frame(frame, normalized=True)
+    person.body[R_ANKLE] = [0.45 * W, 0.95 * H, 1.0]  # on the canvas: 0..1 as read
+    written = json.loads(dumps_frame(frame))["people"][0]["pose_keypoints_2d"]
+    assert written[3 * R_ANKLE:3 * R_ANKLE + 3] == pytest.approx([0.45, 0.95, 1.0]) and written[3:6] == [0.5, 0.2, 1.0]
 
 
 def test_stale_completed_list_for_missing_point_is_not_trusted():
@@ -543,7 +550,13 @@ def test_property_valid_frames_roundtrip_losslessly(doc):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_docs())
 def test_property_units_conversion_roundtrips(doc):
+    from lib_skelext.openpose_json import points_outside_canvas
+
     frame = loads_frame(json.dumps(doc))
+    if not frame.normalized and points_outside_canvas(frame):  # the units rule: no 0..1 with points outside
+        with pytest.raises(SkelextError, match="outside"):
+            dumps_frame(frame, normalized=True)
+        return
     other = json.loads(dumps_frame(frame, normalized=not frame.normalized))
     back = loads_frame(json.dumps(other), normalized=not frame.normalized)
     for a, b in zip(frame.people, back.people):
