@@ -26,7 +26,7 @@ import numpy as np
 
 from .assets import asset_path
 from .completion_model import _gelu, encode
-from .errors import SkelextError
+from .errors import ModelError
 from .pose import BODY_FLIP, L_ANKLE, L_HIP, L_KNEE, LIMBS, R_ANKLE, R_HIP, R_KNEE
 
 MODEL_FILE = "skelext_leg_lengths.safetensors"
@@ -99,7 +99,7 @@ def load_leg_model(path: Optional[str] = None) -> LegLengthModel:
         if model is not None:
             return model
         if not os.path.isfile(path):
-            raise SkelextError(f"leg-length model not found at {path}; reinstall skelext or run "
+            raise ModelError(f"leg-length model not found at {path}; reinstall skelext or run "
                                "`python -m train.leg_lengths` to build it")
         try:
             from safetensors import safe_open
@@ -109,7 +109,7 @@ def load_leg_model(path: Optional[str] = None) -> LegLengthModel:
             with safe_open(path, framework="numpy") as f:
                 config = json.loads((f.metadata() or {})["config"])
         except Exception as exc:  # unreadable or foreign file
-            raise SkelextError(f"cannot read leg-length model {path}: {exc}; re-download or rebuild it") from exc
+            raise ModelError(f"cannot read leg-length model {path}: {exc}; re-download or rebuild it") from exc
         model = _cache[path] = LegLengthModel(weights, config, path)
         return model
 

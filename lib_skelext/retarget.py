@@ -241,11 +241,16 @@ def retarget_poses(driving: "Sequence[PoseFrame]", reference: "PoseFrame", setti
     ref_frame = PoseFrame([people[0].copy()], reference.canvas_width, reference.canvas_height)
     ref_result = complete_poses([ref_frame], keep, on_failure=on_failure)[0]
     ref_person = ref_result.frame.people[0]
-    ref_lengths = reference_lengths(ref_person.body, ~ref_person.completed,
-                                    (ref_result.frame.canvas_width, ref_result.frame.canvas_height))
+    from .guard import complete_guarded
+
+    # the leg-length network is a model too: the same failure policy (fallback: the completed lengths)
+    lengths, lengths_failed = complete_guarded(lambda: reference_lengths(
+        ref_person.body, ~ref_person.completed, (ref_result.frame.canvas_width, ref_result.frame.canvas_height)),
+        on_failure)
+    ref_lengths = bone_lengths(ref_person.body) if lengths is None else lengths
     clip = keep.replace(sequence=settings.sequence_mode) if len(frames) > 1 else keep
     done = complete_poses(frames, clip, fps=fps, on_failure=on_failure)
-    failed = ref_result.completion_failed or any(r.completion_failed for r in done)
+    failed = ref_result.completion_failed or lengths_failed or any(r.completion_failed for r in done)
     mappings: Dict[Any, Mapping] = {}
     out_frames = []
     for result in done:

@@ -335,3 +335,21 @@ def test_the_same_clip_through_cli_rest_and_comfyui_gives_the_same_json(tmp_path
     assert cli == r.json()["pose"] == comfy
     assert len(cli) == 8 and {p["skelext"]["track_id"] for f in cli for p in f["people"]} == {0}
     assert all(f["people"][0]["skelext"]["completed"] for f in cli)
+
+
+def test_retarget_without_the_leg_length_model_follows_the_failure_policy(monkeypatch, tmp_path):
+    """The leg-length network (#25) is a model too: fallback keeps the completed lengths and says so;
+    raise is one CompletionFailed line."""
+    import lib_skelext.leg_lengths as leg_lengths
+    from lib_skelext.retarget import retarget_poses
+
+    driving, reference = frame_from_dict(FULL_BODY), frame_from_dict(WAIST_UP)
+    healthy = retarget_poses([driving], reference)[0]
+    assert not healthy.completion_failed
+    monkeypatch.setattr(leg_lengths, "DEFAULT_PATH", str(tmp_path / "absent.safetensors"))
+    monkeypatch.setattr(guard_mod, "_FAILURES", {})
+    fallback = retarget_poses([driving], reference)[0]
+    assert fallback.completion_failed and fallback.frame.people[0].present.all()
+    assert not np.allclose(fallback.frame.people[0].body, healthy.frame.people[0].body)  # other leg lengths
+    with pytest.raises(CompletionFailed, match="leg-length model not found"):
+        retarget_poses([driving], reference, on_failure="raise")
