@@ -58,7 +58,7 @@ with a tiny fake this way).
 The routes are plain ``def``: FastAPI runs them in its thread pool, off the event loop.
 fastapi and pydantic are imported only when a router is built.
 
-Modules: ``limits`` (prefix, sizes), ``auth`` (basic auth, guarded routes),
+Modules: ``limits`` (prefix, sizes), ``auth`` (basic auth, guarded routes), ``routes`` (each route's work),
 ``payloads`` (images, pose JSON, info), ``models`` (pydantic), ``router``,
 ``server`` (standalone app, CLI).
 """
