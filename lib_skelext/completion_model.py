@@ -44,7 +44,7 @@ from typing import Dict, NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from .assets import asset_path
+from .assets import asset_path, read_model_file
 from .errors import ModelError, SkelextError
 from .pose import BODY_FLIP
 
@@ -527,20 +527,12 @@ def load_model(path: Optional[str] = None) -> CompletionModel:
         model = _cache.get(path)
         if model is not None:
             return model
-        if not os.path.isfile(path):
-            raise ModelError(f"completion model not found at {path}; reinstall skelext or run "
-                               "`python -m train.reproduce` to build it")
+        weights, meta = read_model_file(path, "completion model", "python -m train.reproduce")
         try:
-            from safetensors import safe_open
-            from safetensors.numpy import load_file
-
-            weights = load_file(path)
-            with safe_open(path, framework="numpy") as f:
-                meta = f.metadata() or {}
             config = ModelConfig.from_json(meta["config"])
         except SkelextError as exc:
             raise ModelError(str(exc)) from exc
-        except Exception as exc:  # unreadable or foreign file
+        except Exception as exc:  # a foreign file: no config, or not ours
             raise ModelError(f"cannot read completion model {path}: {exc}; re-download or rebuild it") from exc
         model = CompletionModel(weights, config, path)
         logger.info("loaded completion model %s (backend numpy, device cpu, %d hypotheses)", path, config.hypotheses)

@@ -24,7 +24,7 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from .assets import asset_path
+from .assets import asset_path, read_model_file
 from .completion_model import _gelu, encode
 from .errors import ModelError
 from .pose import BODY_FLIP, L_ANKLE, L_HIP, L_KNEE, LIMBS, R_ANKLE, R_HIP, R_KNEE
@@ -98,17 +98,10 @@ def load_leg_model(path: Optional[str] = None) -> LegLengthModel:
         model = _cache.get(path)
         if model is not None:
             return model
-        if not os.path.isfile(path):
-            raise ModelError(f"leg-length model not found at {path}; reinstall skelext or run "
-                               "`python -m train.leg_lengths` to build it")
+        weights, meta = read_model_file(path, "leg-length model", "python -m train.leg_lengths")
         try:
-            from safetensors import safe_open
-            from safetensors.numpy import load_file
-
-            weights = load_file(path)
-            with safe_open(path, framework="numpy") as f:
-                config = json.loads((f.metadata() or {})["config"])
-        except Exception as exc:  # unreadable or foreign file
+            config = json.loads(meta["config"])
+        except (KeyError, TypeError, ValueError) as exc:  # a foreign file: no config
             raise ModelError(f"cannot read leg-length model {path}: {exc}; re-download or rebuild it") from exc
         model = _cache[path] = LegLengthModel(weights, config, path)
         return model
