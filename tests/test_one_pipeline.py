@@ -256,8 +256,8 @@ def test_every_option_has_one_name_on_cli_and_rest(command, model):
     """CLI flag = REST field (modulo -/_) for every option the route takes, with the same choices/range."""
     from lib_skelext.api.models import LEGACY_FIELDS, schema
 
-    fields = set(getattr(schema(), model).__fields__ if hasattr(getattr(schema(), model), "__fields__")
-                 else getattr(schema(), model).model_fields)
+    cls = getattr(schema(), model)
+    fields = set(getattr(cls, "model_fields", None) or cls.__fields__)  # pydantic 2, pydantic 1
     options = {f for f in fields if f in OPTIONS}
     flags = _cli_flags(command)
     missing = [o for o in options if OPTIONS[o].cli_flag not in flags]

@@ -53,6 +53,13 @@ if [ ! -f .venv-forge/.skelext-test-deps ]; then
   touch .venv-forge/.skelext-test-deps
 fi
 
+if [ ! -f .venv-api/.skelext-test-deps ]; then
+  log "installing the current-FastAPI test environment into .venv-api"
+  bash .ci/setup_api_env.sh
+  .venv-api/bin/python -m pip install $PIP_QUIET --no-deps -e .
+  touch .venv-api/.skelext-test-deps
+fi
+
 if ! command -v chromium >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     log "installing Debian chromium + chromium-driver for the browser tests"
