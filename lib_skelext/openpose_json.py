@@ -524,7 +524,7 @@ def output_normalized(frame: PoseFrame, normalized: Optional[bool]) -> bool:
     if outside:
         raise SkelextError(f"0..1 output cannot hold the {outside} points outside the "
                            f"{frame.canvas_width}x{frame.canvas_height} canvas (completed limbs beyond the frame): "
-                           "write pixels (output_coords px or same), or use canvas fit or expand")
+                           "write pixels (output_coords px), or use canvas fit or expand")
     return True
 
 
