@@ -35,25 +35,19 @@ def _check_canvas(width: float, height: float) -> Tuple[float, float]:
     return w, h
 
 
-def _given_mask(person: Person, fixed: Optional[np.ndarray]) -> np.ndarray:
-    given = np.asarray(person.body[:, 2] > 0)
-    if fixed is not None:
-        f = np.asarray(fixed)
-        if f.shape != (N_BODY,):
-            raise SkelextError(f"fixed must be 18 booleans (one per body point), got shape {f.shape}")
-        given = given | f.astype(bool)
-    if not np.isfinite(person.body[given]).all():
-        raise SkelextError("a given body point has a non-finite coordinate or confidence; fix the pose data")
-    return given
-
-
-def given_masks(people: Sequence[Person]) -> np.ndarray:
-    """(N, 18) bool: each person's given (present) body points; SkelextError when one is not finite.
-    The one given-points rule of the per-frame and the sequence completion (``fixed``: ``_given_mask``)."""
+def given_masks(people: Sequence[Person], fixed: Optional[np.ndarray] = None) -> np.ndarray:
+    """(N, 18) bool: each person's given body points (present, or ``fixed``: (N, 18) points the user
+    locked or edited); SkelextError when one is not finite. The one given-points rule of the per-frame
+    and the sequence completion."""
     if not people:
         return np.zeros((0, N_BODY), bool)
     bodies = np.stack([np.asarray(p.body) for p in people])
     givens = bodies[:, :, 2] > 0
+    if fixed is not None:
+        f = np.asarray(fixed)
+        if f.shape != givens.shape:
+            raise SkelextError(f"fixed must be 18 booleans (one per body point), got shape {f.shape[1:]}")
+        givens = givens | f.astype(bool)
     if not np.isfinite(np.where(givens[..., None], bodies, 0.0)).all():
         raise SkelextError("a given body point has a non-finite coordinate or confidence; fix the pose data")
     return givens
@@ -134,7 +128,7 @@ def complete_person(person: Person, canvas_width: float, canvas_height: float, *
     w, h = _check_canvas(canvas_width, canvas_height)
     if not isinstance(person, Person):
         raise SkelextError(f"complete_person needs a Person, got {type(person).__name__}")
-    given = _given_mask(person, fixed)
+    given = given_masks([person], None if fixed is None else np.asarray(fixed)[None])[0]
     return _complete_many([person], [given], np.array([[0.0, 0.0, w, h]]), alternatives, model)[0]
 
 
