@@ -162,6 +162,33 @@ def test_comfyui_node_falls_back_with_a_warning(broken_model, caplog):
     assert any("completion failed" in r.getMessage() for r in caplog.records)
 
 
+def test_tab_run_falls_back_and_says_so(broken_model):
+    from lib_skelext.ui.handlers import start_session
+
+    session, message = start_session(None, json.dumps(WAIST_UP))
+    assert "completion failed" in message
+    assert np.array_equal(session.frame.people[0].body, frame_from_dict(WAIST_UP).people[0].body)
+
+
+def test_webui_preprocessor_falls_back_and_draws_the_detection(broken_model, caplog):
+    """ControlNet's generation path: the plain detection is drawn, one warning in the console."""
+    from lib_skelext.host.preprocess import DWPoseFullRunner, HostOptions
+
+    class OnePerson:
+        def detect_people(self, image, threshold=0.3):
+            frame = frame_from_dict(WAIST_UP)
+            frame.canvas_height, frame.canvas_width = image.shape[:2]
+            return frame
+
+    runner = DWPoseFullRunner(HostOptions)
+    runner.detector = lambda options=None: OnePerson()
+    got = []
+    with caplog.at_level(logging.WARNING, logger="lib_skelext"):
+        control = runner(np.zeros((205, 270, 3), np.uint8), 205, 0, 0.3, got.append)
+    assert control.any() and got[0]["people"] and not got[0]["people"][0].get("skelext", {}).get("completed")
+    assert any("completion failed" in r.getMessage() for r in caplog.records)
+
+
 def test_editor_recompletion_under_the_guard(monkeypatch):
     """A failing re-completion is one CompletionFailed line (the tab shows it) and the session is unchanged."""
     from lib_skelext.edit_session import EditSession
