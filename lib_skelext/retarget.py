@@ -202,30 +202,8 @@ def reference_from_image(image: Any, settings: Any, detector: Any = None, locati
                          location=location, draw=False).frame
 
 
-def retarget_poses(driving: "Sequence[PoseFrame]", reference: "PoseFrame", settings: Any = None, *,
-                   fps: Optional[float] = None, on_failure: str = "fallback") -> "List[Any]":
-    """The pipeline: driving frames (pixels; one frame or a clip) and a reference pose (one person) ->
-    one ``core.PoseResult`` per driving frame, on the reference's canvas (then ``settings.canvas``,
-    one transform for the clip).
-
-    The reference is completed first (a waist-up character gets legs, their lengths from
-    ``reference_lengths``), and so are the driving frames
-    (a clip with sequence completion in ``settings.sequence_mode``, so it is steady; people tracked);
-    each driving person is mapped from the first frame their track appears in. A completion failure
-    follows ``on_failure`` (``core``): "raise" -> ``CompletionFailed``; "fallback" -> the poses as
-    given are retargeted (results marked ``completion_failed``). Raises SkelextError for no or several
-    people in the reference, an empty clip, driving frames that mix 0..1 and pixel coordinates, or a
-    reference or driving pose without neck and hips.
-    """
-    from .canvas import apply_shared_canvas_mode
-    from .core import complete_poses
-    from .pose import PoseFrame
-    from .result import PoseResult
-    from .settings import PipelineSettings
-
-    settings = settings or PipelineSettings()
-    options = options_from(settings)
-    frames = list(driving)
+def _check_inputs(frames: "List[PoseFrame]", reference: "PoseFrame") -> Person:
+    """The reference's one person; SkelextError for an empty clip, mixed units, no or several people."""
     if not frames:
         raise SkelextError("empty driving clip: give at least one frame")
     if len({bool(f.normalized) for f in frames}) > 1:
@@ -237,20 +215,56 @@ def retarget_poses(driving: "Sequence[PoseFrame]", reference: "PoseFrame", setti
     if len(people) > 1:
         raise SkelextError(f"the reference shows {len(people)} people; give one (crop the photo, or keep one "
                            "person in the pose)")
-    keep = settings.replace(canvas="keep", alternatives=1, rewrite_scores=False, sequence="off")
-    ref_frame = PoseFrame([people[0].copy()], reference.canvas_width, reference.canvas_height)
-    ref_result = complete_poses([ref_frame], keep, on_failure=on_failure)[0]
-    ref_person = ref_result.frame.people[0]
-    from .guard import complete_guarded
+    return people[0]
 
-    # the leg-length network is a model too: the same failure policy (fallback: the completed lengths)
-    lengths, lengths_failed = complete_guarded(lambda: reference_lengths(
-        ref_person.body, ~ref_person.completed, (ref_result.frame.canvas_width, ref_result.frame.canvas_height)),
-        on_failure)
-    ref_lengths = bone_lengths(ref_person.body) if lengths is None else lengths
+
+def complete_reference(person: Person, reference: "PoseFrame", settings: Any,
+                       on_failure: str = "fallback") -> Tuple[Person, np.ndarray, bool]:
+    """The reference person completed (a waist-up character gets legs) -> (the completed person, its bone
+    lengths (17,) with ``reference_lengths``' leg lengths, a model failed). Both models run under the
+    completion guard: on a fallback, the person as given or the completed lengths."""
+    from .core import complete_poses
+    from .guard import complete_guarded
+    from .pose import PoseFrame
+
+    frame = PoseFrame([person.copy()], reference.canvas_width, reference.canvas_height)
+    result = complete_poses([frame], settings, on_failure=on_failure)[0]
+    completed = result.frame.people[0]
+    lengths, failed = complete_guarded(lambda: reference_lengths(
+        completed.body, ~completed.completed, (result.frame.canvas_width, result.frame.canvas_height)), on_failure)
+    return completed, bone_lengths(completed.body) if lengths is None else lengths, failed or result.completion_failed
+
+
+def retarget_poses(driving: "Sequence[PoseFrame]", reference: "PoseFrame", settings: Any = None, *,
+                   fps: Optional[float] = None, on_failure: str = "fallback") -> "List[Any]":
+    """The pipeline: driving frames (pixels; one frame or a clip) and a reference pose (one person) ->
+    one ``core.PoseResult`` per driving frame, on the reference's canvas (then ``settings.canvas``,
+    one transform for the clip).
+
+    The reference is completed first (``complete_reference``: a waist-up character gets legs, their
+    lengths from ``reference_lengths``), and so are the driving frames (a clip with sequence completion
+    in ``settings.sequence_mode``, so it is steady; people tracked); each driving person is mapped from
+    the first frame their track appears in. A completion failure follows ``on_failure`` (``core``):
+    "raise" -> ``CompletionFailed``; "fallback" -> the poses as given are retargeted (results marked
+    ``completion_failed``). Raises SkelextError for no or several people in the reference, an empty
+    clip, driving frames that mix 0..1 and pixel coordinates, or a reference or driving pose without
+    neck and hips.
+    """
+    from .canvas import apply_shared_canvas_mode
+    from .core import complete_poses
+    from .pose import PoseFrame
+    from .result import PoseResult
+    from .settings import PipelineSettings
+
+    settings = settings or PipelineSettings()
+    frames = list(driving)
+    person = _check_inputs(frames, reference)
+    keep = settings.replace(canvas="keep", alternatives=1, rewrite_scores=False, sequence="off")
+    ref_person, ref_lengths, failed = complete_reference(person, reference, keep, on_failure)
     clip = keep.replace(sequence=settings.sequence_mode) if len(frames) > 1 else keep
     done = complete_poses(frames, clip, fps=fps, on_failure=on_failure)
-    failed = ref_result.completion_failed or lengths_failed or any(r.completion_failed for r in done)
+    failed = failed or any(r.completion_failed for r in done)
+    options = options_from(settings)
     mappings: Dict[Any, Mapping] = {}
     out_frames = []
     for result in done:
