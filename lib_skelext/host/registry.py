@@ -50,6 +50,8 @@ def unload_detectors() -> None:
 
 
 def _slider_values(default_canvas: str) -> Dict[str, dict]:
+    """The three sliders, from ``OPTIONS``; the resolution slider stops at 2048 as ControlNet's own
+    resolution slider does (``resolution_from_slider`` takes API values up to the option's 4096)."""
     return {
         "resolution": dict(label=RESOLUTION_LABEL, minimum=_RES.minimum, maximum=2048, value=_RES.default,
                            step=_RES.step),
