@@ -50,7 +50,8 @@ def test_every_check_passes_on_a_working_host_and_the_cli_says_so(fake_server, c
         # load/complete, detect, the 12-frame batch, and the aux check's three previews
         assert len(list(Path(host.folder_paths.get_temp_directory()).glob("*.png"))) == 1 + 1 + 12 + 3
     lines = out.strip().splitlines()
-    assert lines[-1] == "11 passed, 0 failed"
+    assert lines[-1] == "12 passed, 0 failed"
+    assert any("0..1 output with points outside" in line and "SkelextSavePose" in line for line in lines)
     assert any("comfyui_controlnet_aux draws skelext's pose" in line and " 0 pixels differ" in line
                for line in lines)
     assert all(line.startswith("PASS  comfyui: ") for line in lines[:-1])
@@ -91,7 +92,8 @@ def test_a_host_that_hides_errors_fails_the_error_checks(fake_server):
         checks = by_name(run_checks(host.url, timeout=30))
     for name in ("comfyui: malformed JSON -> our error in /history", "comfyui: NaN -> our error in /history",
                  "comfyui: empty batch -> our error in /history",
-                 "comfyui: image/pose size mismatch -> our error in /history"):
+                 "comfyui: image/pose size mismatch -> our error in /history",
+                 "comfyui: 0..1 output with points outside -> our error in /history"):
         assert not checks[name].passed and "expected 'error'" in checks[name].detail
     assert checks["comfyui: load -> complete -> save"].passed
     assert checks["comfyui: invalid option refused by /prompt"].passed
@@ -127,6 +129,7 @@ def test_without_the_bundled_examples_the_workflow_checks_are_skipped(fake_serve
     with fake_server() as host:
         checks = by_name(run_checks(host.url, timeout=30))
     for name in ("comfyui: load -> complete -> save", "comfyui: image -> detect (blazepose) -> save",
-                 "comfyui: batch of frames", "comfyui: image/pose size mismatch -> our error in /history"):
+                 "comfyui: batch of frames", "comfyui: image/pose size mismatch -> our error in /history",
+                 "comfyui: 0..1 output with points outside -> our error in /history"):
         assert checks[name].skipped and "none.png not found" in checks[name].detail
     assert checks["comfyui: malformed JSON -> our error in /history"].passed

@@ -226,7 +226,7 @@ def check_nodes(client: ComfyClient) -> str:
 
 
 def load_complete_save(json_text: str, prefix: str, *, canvas: str = "keep", alternative: int = 0,
-                       draw: bool = True, preview: bool = True) -> Dict[str, Any]:
+                       draw: bool = True, preview: bool = True, output_coords: str = "px") -> Dict[str, Any]:
     """The API-format workflow: Load Pose JSON (pasted text) -> Complete Pose -> Save Pose JSON
     (-> Preview Image of the control images)."""
     prompt: Dict[str, Any] = {
@@ -235,7 +235,8 @@ def load_complete_save(json_text: str, prefix: str, *, canvas: str = "keep", alt
                                                               "alternative": alternative, "draw_hands": draw,
                                                               "draw_face": draw}},
         "3": {"class_type": "SkelextSavePose", "inputs": {"pose_keypoint": ["2", 0], "filename_prefix": prefix,
-                                                          "layout": "one file (list of frames)", "output_coords": "px"}},
+                                                          "layout": "one file (list of frames)",
+                                                          "output_coords": output_coords}},
     }
     if preview:
         prompt["4"] = {"class_type": "PreviewImage", "inputs": {"images": ["2", 1]}}
@@ -390,6 +391,15 @@ def check_size_mismatch(client: ComfyClient, deadline: float) -> str:
     return _expect_error(client, deadline, prompt, "SkelextRenderPose", "image is 512x512 but pose frame 0 has a")
 
 
+def check_units_rule(client: ComfyClient, deadline: float) -> str:
+    """Save Pose JSON asked for 0..1 while the completed legs lie below the frame (canvas keep): refused,
+    since comfyui_controlnet_aux would read such a file as pixels."""
+    pose = waist_up_normalized()
+    pose["skelext_check"] = uuid.uuid4().hex
+    prompt = load_complete_save(json.dumps(pose), "skelext_check/never", preview=False, output_coords="norm")
+    return _expect_error(client, deadline, prompt, "SkelextSavePose", "points outside the")
+
+
 def check_still_running(client: ComfyClient) -> str:
     stats = client.get_json("/system_stats")
     version = stats.get("system", {}).get("comfyui_version", "?")
@@ -427,7 +437,8 @@ def run_checks(url: str, timeout: float = 120.0) -> List[Check]:
         why = f"{', '.join(str(p) for p in missing)} not found: run from a checkout of skelext"
         checks += [Check(name, False, why, skipped=True) for name in (
             "comfyui: load -> complete -> save", "comfyui: image -> detect (blazepose) -> save",
-            "comfyui: batch of frames", "comfyui: image/pose size mismatch -> our error in /history")]
+            "comfyui: batch of frames", "comfyui: image/pose size mismatch -> our error in /history",
+            "comfyui: 0..1 output with points outside -> our error in /history")]
     else:
         checks += [
             _check("comfyui: load -> complete -> save", lambda: check_load_complete_save(client, timeout)),
@@ -437,6 +448,8 @@ def run_checks(url: str, timeout: float = 120.0) -> List[Check]:
                    lambda: check_aux_render(client, timeout)),
             _check("comfyui: image/pose size mismatch -> our error in /history",
                    lambda: check_size_mismatch(client, timeout)),
+            _check("comfyui: 0..1 output with points outside -> our error in /history",
+                   lambda: check_units_rule(client, timeout)),
         ]
     checks += [
         _check("comfyui: malformed JSON -> our error in /history",
