@@ -5,13 +5,9 @@
 # which only this environment exercises. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. .ci/venv.sh
 VENV="${SKELEXT_API_VENV:-.venv-api}"
-PY="${PYTHON:-python3.11}"
-command -v "$PY" >/dev/null 2>&1 || PY=python3
-
-if [ ! -x "$VENV/bin/python" ]; then
-    "$PY" -m venv "$VENV"
-fi
+make_venv "$VENV"
 "$VENV/bin/python" -m pip install --disable-pip-version-check -q fastapi==0.165.0 uvicorn httpx pytest hypothesis \
     numpy pillow opencv-python-headless onnxruntime safetensors tqdm
 "$VENV/bin/python" - <<'PY'

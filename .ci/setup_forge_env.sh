@@ -4,13 +4,9 @@
 # installs what is missing. Pins are the ones verified in shared/host-notes.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. .ci/venv.sh
 VENV="${SKELEXT_FORGE_VENV:-.venv-forge}"
-PY="${PYTHON:-python3.11}"
-command -v "$PY" >/dev/null 2>&1 || PY=python3
-
-if [ ! -x "$VENV/bin/python" ]; then
-    "$PY" -m venv "$VENV"
-fi
+make_venv "$VENV"
 PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check -q)
 
 # torch first (CPU wheel), then named again so nothing swaps it.
