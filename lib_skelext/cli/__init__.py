@@ -6,8 +6,9 @@ One module per group of subcommands, each with ``add_commands(subparsers)``:
 
 Exit codes: 0 success, 2 bad input or a missing resource (one line on stderr, never a
 traceback), 3 the completion model failed on the input (``CompletionFailed``: one line; nothing
-uncompleted is written as if it were completed), 130 interrupted. Batch runs over a folder report each bad file, complete the
-good ones and exit 2 at the end if any file failed. Every file written is named on
+uncompleted is written as if it were completed), 130 interrupted. Batch runs over a folder
+report each bad file, complete the good ones and exit 2 at the end if any file failed (a
+completion failure stops them: exit 3). Every file written is named on
 stderr (``skelext: wrote PATH``); ``-q`` silences that, ``-v`` adds progress and
 model loading. ``-v``/``-q`` go before or after the subcommand.
 """

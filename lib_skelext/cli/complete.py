@@ -15,7 +15,8 @@ from typing import List
 from ..errors import SkelextError
 from ..settings import RENDER_OPTIONS, add_cli_options, add_legacy_sequence_mode, settings_from_args
 from .files import (
-    list_files, people_note, png_path, read_frames, render_pngs, run_batch, same_file, shown, with_path, write_poses, wrote,
+    add_output_arguments, list_files, people_note, png_path, read_frames, render_pngs, run_batch, same_file, shown,
+    with_path, write_poses, wrote,
 )
 
 logger = logging.getLogger("lib_skelext")
@@ -130,11 +131,9 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
                                    "*.json (batch, e.g. video frames); OUT is a file or folder. Exit codes: 0 "
                                    "done, 2 bad input, 3 the completion model failed.")
     p.add_argument("input", metavar="IN", help="OpenPose JSON file or folder of *.json")
-    p.add_argument("-o", "--output", metavar="OUT", required=True, help="output JSON file or folder")
-    p.add_argument("--render", nargs="?", const=True, default=None, metavar="PNG",
-                   help="also draw the completed skeleton (file mode: to PNG, default OUT with .png; "
-                        "folder mode: one PNG per JSON; a list of frames: one PNG per frame)")
-    p.add_argument("--indent", type=int, default=None, help="indent the JSON output")
+    add_output_arguments(p, "output JSON file or folder",
+                         "also draw the completed skeleton (file mode: to PNG, default OUT with .png; "
+                         "folder mode: one PNG per JSON; a list of frames: one PNG per frame)")
     add_cli_options(p, ["coords", "output_coords", "canvas", "alternatives", "fit_margin", "rewrite_scores",
                         "sequence", "smooth_detected", "bridge_gap", *RENDER_OPTIONS])
     add_legacy_sequence_mode(p)

@@ -167,3 +167,10 @@ def people_note(result: Any) -> str:
     """``wrote`` line's note for one image or frame."""
     people = len(result.frame.people)
     return f"{people} {'person' if people == 1 else 'people'}, {result.completed_points} points completed"
+
+
+def add_output_arguments(parser: Any, output_help: str, render_help: str) -> None:
+    """``-o/--output``, ``--render [PNG]`` and ``--indent`` of the commands that write pose JSON."""
+    parser.add_argument("-o", "--output", metavar="OUT", required=True, help=output_help)
+    parser.add_argument("--render", nargs="?", const=True, default=None, metavar="PNG", help=render_help)
+    parser.add_argument("--indent", type=int, default=None, help="indent the JSON output")

@@ -14,8 +14,8 @@ from typing import Any, List, Tuple
 from ..errors import SkelextError
 from ..settings import RENDER_OPTIONS, add_cli_options, settings_from_args
 from .files import (
-    check_output_folder, list_files, png_path, read_frames, render_pngs, same_file, shown, with_path,
-    write_poses, wrote,
+    add_output_arguments, check_output_folder, list_files, png_path, read_frames, render_pngs, same_file, shown,
+    with_path, write_poses, wrote,
 )
 
 
@@ -96,14 +96,13 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
                                    "file (one frame or a list of frames) or a folder of *.json frames; OUT has the "
                                    "same shape.")
     p.add_argument("input", metavar="DRIVING", help="OpenPose JSON file (a frame or a list) or folder of *.json")
-    p.add_argument("-o", "--output", metavar="OUT", required=True, help="output JSON file or folder")
+    add_output_arguments(p, "output JSON file or folder",
+                         "also draw the retargeted skeletons (a list: one PNG per frame; a folder: one per file)")
     p.add_argument("--reference", metavar="REF", required=True,
                    help="the character: a pose JSON with one person, or a photo (detected with --detector)")
-    p.add_argument("--render", nargs="?", const=True, default=None, metavar="PNG",
-                   help="also draw the retargeted skeletons (a list: one PNG per frame; a folder: one per file)")
-    p.add_argument("--indent", type=int, default=None, help="indent the JSON output")
     p.add_argument("--fps", type=float, default=None, help="the clip's frame rate (for bridge-gap; default 30)")
     p.add_argument("--weights-dir", metavar="DIR", default=None, help="DWPose files for a photo reference")
     add_cli_options(p, ["coords", "output_coords", "canvas", "fit_margin", "sequence_mode", "detector",
-                        "resolution", "retarget_position", "retarget_scale", "retarget_mode", "bridge_gap", *RENDER_OPTIONS])
+                        "resolution", "retarget_position", "retarget_scale", "retarget_mode", "bridge_gap",
+                        *RENDER_OPTIONS])
     p.set_defaults(func=cmd_retarget)

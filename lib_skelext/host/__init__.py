@@ -49,8 +49,7 @@ def draw_options() -> Dict[str, bool]:
     """The drawing options of the current settings (the preprocessor and the tab draw alike)."""
     from .options import read_options
 
-    options = read_options()
-    return {"draw_hands": bool(options.draw_hands), "draw_face": bool(options.draw_face)}
+    return read_options().draw_options
 
 
 def on_ui_tabs() -> list:

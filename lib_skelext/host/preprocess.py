@@ -13,7 +13,7 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -53,6 +53,11 @@ class HostOptions:
     draw_face: bool = True
     #: Folders that may hold DWPose's ONNX files, best first (host paths).
     search_dirs: Tuple[Path, ...] = ()
+
+    @property
+    def draw_options(self) -> Dict[str, bool]:
+        """The drawing options these settings set (the preprocessor and the tab draw alike)."""
+        return {"draw_hands": bool(self.draw_hands), "draw_face": bool(self.draw_face)}
 
     @property
     def location(self) -> Any:
@@ -125,8 +130,7 @@ class DWPoseFullRunner:
             canvas=canvas_from_slider(slider_1, options.canvas if options.canvas in CANVAS_MODES else "keep"),
             detector="dwpose",
             detection_threshold=threshold_from_slider(slider_2),
-            draw_hands=bool(options.draw_hands),
-            draw_face=bool(options.draw_face),
+            **options.draw_options,
         )
 
     def _report_once(self, message: str) -> None:
