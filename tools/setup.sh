@@ -12,6 +12,8 @@ MODE="${1:-runtime}"
 PY="${PYTHON:-python3}"
 PIP_QUIET="-q"
 log() { echo "[setup] $*" >&2; }
+# skelext itself, editable (setuptools' "Editable installation" notice silenced: it names no problem)
+install_self() { PYTHONWARNINGS=ignore "$1/bin/python" -m pip install $PIP_QUIET --no-deps -e .; }
 
 make_venv() {  # $1 = folder
   if [ ! -x "$1/bin/python" ]; then
@@ -27,7 +29,7 @@ make_venv .venv
 if [ "$MODE" = "runtime" ]; then
   log "installing runtime dependencies into .venv"
   .venv/bin/python -m pip install $PIP_QUIET "${RUNTIME_DEPS[@]}"
-  .venv/bin/python -m pip install $PIP_QUIET --no-deps -e .
+  install_self .venv
   log "done: .venv/bin/python -m lib_skelext --help"
   exit 0
 fi
@@ -42,21 +44,21 @@ if [ ! -f .venv/.skelext-test-deps ]; then
   .venv/bin/python -m pip install $PIP_QUIET torch==2.13.0 gradio==3.41.2 fastapi==0.94.0 'pydantic<2' 'numpy<2' \
     opencv-python-headless onnxruntime safetensors uvicorn httpx pytest tqdm matplotlib scipy pillow
   .venv/bin/python -m pip install $PIP_QUIET torch==2.13.0 'numpy<2' mediapipe==0.10.21 onnx hypothesis schemathesis
-  .venv/bin/python -m pip install $PIP_QUIET --no-deps -e .
+  install_self .venv
   touch .venv/.skelext-test-deps
 fi
 
 if [ ! -f .venv-forge/.skelext-test-deps ]; then
   log "installing the Forge-like test environment into .venv-forge"
   bash .ci/setup_forge_env.sh
-  .venv-forge/bin/python -m pip install $PIP_QUIET --no-deps -e .
+  install_self .venv-forge
   touch .venv-forge/.skelext-test-deps
 fi
 
 if [ ! -f .venv-api/.skelext-test-deps ]; then
   log "installing the current-FastAPI test environment into .venv-api"
   bash .ci/setup_api_env.sh
-  .venv-api/bin/python -m pip install $PIP_QUIET --no-deps -e .
+  install_self .venv-api
   touch .venv-api/.skelext-test-deps
 fi
 
